@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint eval bench bench-dedup install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,redis]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m simulator.demo
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+eval: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[eval]'
+	$(PY) bench/extraction_eval.py
+
+bench: $(STAMP)
+	$(PY) bench/crawl_throughput.py
+
+bench-dedup: $(STAMP)
+	$(PY) bench/dedup_scaling.py
+
+clean:
+	rm -rf $(VENV) data/portal.db data/portal.db-* data/demo-portals.yaml

@@ -1,0 +1,1 @@
+"""Scrapy project that crawls the news sections of Chinese industrial portals."""

@@ -1,0 +1,41 @@
+"""Loading of the project's YAML data files, with errors that tell the user what to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+class ConfigError(ValueError):
+    """A data file is missing, unreadable or invalid.
+
+    The message always names the file, the key (a dotted path such as
+    ``portals[gongkong].sections[0].url``) and the fix, because the user reading it is
+    editing YAML, not Python.
+    """
+
+    def __init__(self, path: str | Path, key: str, problem: str, fix: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{self.path}: {key}: {problem} (fix: {fix})")
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Read a YAML file, turning I/O and syntax errors into ``ConfigError``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(p, "<file>", "file not found", "create it or point the setting/env var at an existing file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(p, "<file>", f"cannot read: {exc}", "save the file as UTF-8 text") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(p, "<file>", f"invalid YAML: {exc}", "fix the YAML syntax at the position shown") from None

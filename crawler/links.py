@@ -1,0 +1,258 @@
+"""Link classification on a section list page: article links, next list page, everything else.
+
+Pure functions over a parsed page, so that the spider only decides what to follow and these
+rules can be tested on their own. The generic rules: an article link is an on-site link whose
+text reads like a headline and whose URL looks like a document; among such links, the main
+list is the largest group sharing one container shape, which leaves out navigation menus,
+"热点排行"/"相关新闻" sidebars and footer links even when they point at articles too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from lxml import html as lxml_html
+from parsel import Selector
+
+from crawler.urls import on_site, strip_tracking
+
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
+_BOILERPLATE_RE = re.compile(
+    r"(^|[\s_-])(nav|navbar|menu|header|topbar|footer|foot|bottom|copyright|"
+    r"side|sidebar|aside|hot|rank|ranking|related|relate|recommend|tuijian|xiangguan|"
+    r"paihang|remen|ad|ads|advert|banner|login|breadcrumb|crumb|position|location|"
+    r"share|friendlink|links)([\s_-]|\d|$)",
+    re.IGNORECASE,
+)
+_BOILERPLATE_TAGS = frozenset({"nav", "header", "footer", "aside", "form", "script", "style"})
+_DOC_EXT_RE = re.compile(r"\.(s?html?|aspx?|php|jsp|do|shtm)$", re.IGNORECASE)
+_FILE_EXT_RE = re.compile(
+    r"\.(jpe?g|png|gif|bmp|webp|svg|pdf|docx?|xlsx?|pptx?|zip|rar|7z|exe|apk|mp4|mp3|css|js)$",
+    re.IGNORECASE,
+)
+_LIST_PATH_RE = re.compile(
+    r"(^|/)(index|list|default|more|search|tag|tags|category|column|channel)"
+    r"([_-]\d+)*\.(s?html?|aspx?|php|jsp)$|/(page|p)/\d+/?$",
+    re.IGNORECASE,
+)
+_NON_ARTICLE_PATH_RE = re.compile(
+    r"login|logon|register|signup|reg\.|passport|member|user|cart|search|sitemap|about|"
+    r"contact|help|advert|guestbook|feedback|rss|download",
+    re.IGNORECASE,
+)
+_PAGE_PARAMS = frozenset({"page", "p", "pn", "pg", "pageno", "pageindex", "pagenum", "start",
+                          "offset", "curpage", "currentpage"})
+_ID_PARAM_RE = re.compile(r"^(id|aid|nid|newsid|articleid|article_id|docid|contentid|itemid|"
+                          r"detailsid|tid|cid|infoid|news_id|sid)$", re.IGNORECASE)
+_DIGITS_RE = re.compile(r"\d{3,}")
+_NEXT_TEXT_RE = re.compile(r"^\s*(下一页|下页|后页|下一頁|下頁|next|next\s*page|[>›»]|>>)\s*$",
+                           re.IGNORECASE)
+_HEADLINE_MIN_CHARS = 5
+
+
+@dataclass
+class ListPageLinks:
+    articles: list[tuple[str, str]] = field(default_factory=list)  # (url, anchor text)
+    next_pages: list[str] = field(default_factory=list)
+
+
+def parse(html_text: str, base_url: str) -> lxml_html.HtmlElement:
+    root = lxml_html.document_fromstring(html_text or "<html></html>")
+    root.make_links_absolute(base_url, resolve_base_href=True, handle_failures="discard")
+    return root
+
+
+def classify_list_page(
+    html_text: str,
+    page_url: str,
+    domains: tuple[str, ...],
+    *,
+    page_number: int = 1,
+    article_url_pattern: str | None = None,
+    list_links_selector: str | None = None,
+    next_page_selector: str | None = None,
+) -> ListPageLinks:
+    """Article links (in page order, deduplicated) and the next list page(s) of one list page."""
+    if list_links_selector or next_page_selector:
+        selector = Selector(text=html_text or "<html></html>", base_url=page_url)
+    result = ListPageLinks()
+    root = parse(html_text, page_url)
+    anchors = [a for a in root.iter("a") if a.get("href")]
+    pattern = re.compile(article_url_pattern) if article_url_pattern else None
+
+    if list_links_selector:
+        candidates = [(urljoin(page_url, href), "") for href in
+                      _select(selector, list_links_selector, "href")]
+        result.articles = _dedupe(
+            (strip_tracking(u), t) for u, t in candidates if on_site(u, domains)
+        )
+    else:
+        result.articles = _generic_article_links(anchors, page_url, domains, pattern)
+
+    if next_page_selector:
+        result.next_pages = [
+            strip_tracking(urljoin(page_url, h)) for h in _select(selector, next_page_selector, "href")
+        ][:1]
+    else:
+        result.next_pages = _generic_next_pages(anchors, page_url, domains, page_number)
+    article_urls = {u for u, _ in result.articles}
+    result.next_pages = [u for u in result.next_pages if u not in article_urls]
+    return result
+
+
+def _select(selector: Selector, query: str, attribute: str) -> list[str]:
+    if query.lstrip().startswith(("/", "(")):
+        nodes = selector.xpath(query)
+    else:
+        nodes = selector.css(query)
+    values = []
+    for node in nodes:
+        value = node.attrib.get(attribute) if hasattr(node, "attrib") else None
+        if value is None:
+            value = node.xpath(f".//a/@{attribute}").get() or node.get()
+        if value:
+            values.append(value.strip())
+    return values
+
+
+def is_article_url(url: str, domains: tuple[str, ...], pattern: re.Pattern[str] | None = None) -> bool:
+    """Does ``url`` look like one document of this portal (not a list, file or account page)?"""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not on_site(url, domains):
+        return False
+    if pattern is not None:
+        return bool(pattern.search(url))
+    path = parts.path or "/"
+    if _FILE_EXT_RE.search(path) or _NON_ARTICLE_PATH_RE.search(path):
+        return False
+    query = dict((k.lower(), v) for k, v in parse_qsl(parts.query))
+    if any(k in _PAGE_PARAMS for k in query) and not any(_ID_PARAM_RE.match(k) for k in query):
+        return False
+    if _LIST_PATH_RE.search(path):
+        return False
+    if any(_ID_PARAM_RE.match(k) and v.strip().isdigit() for k, v in query.items()):
+        return True
+    has_digits = bool(_DIGITS_RE.search(path)) or bool(_DIGITS_RE.search(parts.query))
+    if _DOC_EXT_RE.search(path):
+        return has_digits or len(path.rsplit("/", 1)[-1]) > 12
+    # Extension-less paths: /news/2024/0311/123456 or /article/abc-12345
+    return bool(re.search(r"\d{4,}", path))
+
+
+def _in_boilerplate(anchor: lxml_html.HtmlElement) -> bool:
+    node = anchor.getparent()
+    depth = 0
+    while node is not None and depth < 12:
+        if node.tag in _BOILERPLATE_TAGS:
+            return True
+        marker = f"{node.get('id') or ''} {node.get('class') or ''}"
+        if marker.strip() and _BOILERPLATE_RE.search(marker):
+            return True
+        node = node.getparent()
+        depth += 1
+    return False
+
+
+def _container_shape(anchor: lxml_html.HtmlElement) -> str:
+    """Tag/class path of the anchor's ancestors: links of one list share it."""
+    parts = []
+    node = anchor.getparent()
+    for _ in range(4):
+        if node is None:
+            break
+        parts.append(f"{node.tag}.{(node.get('class') or '').strip()}")
+        node = node.getparent()
+    anchor_class = (anchor.get("class") or "").strip()
+    return f"{anchor_class}|" + "<".join(parts)
+
+
+def _text(anchor: lxml_html.HtmlElement) -> str:
+    text = anchor.text_content().strip() or (anchor.get("title") or "").strip()
+    return re.sub(r"\s+", " ", text)
+
+
+def _generic_article_links(
+    anchors: list[lxml_html.HtmlElement],
+    page_url: str,
+    domains: tuple[str, ...],
+    pattern: re.Pattern[str] | None,
+) -> list[tuple[str, str]]:
+    page_key = strip_tracking(page_url)
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for anchor in anchors:
+        href = anchor.get("href", "").strip()
+        if not href or href.lower().startswith(_SKIP_SCHEMES):
+            continue
+        text = _text(anchor)
+        if len(text) < _HEADLINE_MIN_CHARS and pattern is None:
+            continue
+        url = strip_tracking(href)
+        if url == page_key or not is_article_url(url, domains, pattern):
+            continue
+        if pattern is None and _in_boilerplate(anchor):
+            continue
+        groups[_container_shape(anchor)].append((url, text))
+    if not groups:
+        return []
+    if pattern is not None:
+        return _dedupe(link for group in groups.values() for link in group)
+    largest = max(len(group) for group in groups.values())
+    # The main list, plus parallel blocks of the same size class (a list split in two columns
+    # or several <ul>s); lone links and short teaser boxes are left out.
+    kept = [g for g in groups.values() if len(g) >= max(3, largest // 2) or len(g) == largest]
+    order = {id(g): i for i, g in enumerate(groups.values())}
+    kept.sort(key=lambda g: order[id(g)])
+    return _dedupe(link for group in kept for link in group)
+
+
+def _generic_next_pages(
+    anchors: list[lxml_html.HtmlElement],
+    page_url: str,
+    domains: tuple[str, ...],
+    page_number: int,
+) -> list[str]:
+    """The next list page: a 下一页/next/rel=next link, else the link numbered page+1."""
+    page_key = strip_tracking(page_url)
+    by_text: list[str] = []
+    by_number: list[str] = []
+    wanted = str(page_number + 1)
+    for anchor in anchors:
+        href = anchor.get("href", "").strip()
+        if not href or href.lower().startswith(_SKIP_SCHEMES):
+            continue
+        url = strip_tracking(href)
+        if url == page_key or not on_site(url, domains):
+            continue
+        text = _text(anchor)
+        rel = (anchor.get("rel") or "").lower()
+        if "next" in rel.split() or _NEXT_TEXT_RE.match(text):
+            by_text.append(url)
+        elif text.strip("[] ") == wanted and _looks_like_pagination(url):
+            by_number.append(url)
+    return _dedupe_urls(by_text or by_number)[:1]
+
+
+def _looks_like_pagination(url: str) -> bool:
+    parts = urlsplit(url)
+    query = {k.lower() for k, _ in parse_qsl(parts.query)}
+    return bool(query & _PAGE_PARAMS) or bool(
+        re.search(r"([_-]\d+\.(s?html?|aspx?|php)$)|(/(page|p)/?\d+/?$)|(/\d+/?$)", parts.path)
+    )
+
+
+def _dedupe(links: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    out = []
+    for url, text in links:
+        if url not in seen:
+            seen.add(url)
+            out.append((url, text))
+    return out
+
+
+def _dedupe_urls(urls: Iterable[str]) -> list[str]:
+    return [u for u, _ in _dedupe((u, "") for u in urls)]

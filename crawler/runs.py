@@ -1,0 +1,103 @@
+"""Records every crawl in ``crawl_runs``: one row per ``scrapy crawl portal`` process.
+
+An extension rather than a pipeline because a run exists even when it stores nothing (a host
+that is down must still show up as a ``failed`` run for monitoring).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler.db import make_engine, upgrade_database
+from crawler.models import CrawlRun, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+def run_status(stats: dict[str, Any], reason: str) -> tuple[str, str | None]:
+    """``ok`` only when the run finished and read at least one section list page.
+
+    A run where no list page could be fetched (host down, DNS, every list page 5xx) did not
+    crawl anything and must not look healthy to the scheduler's monitoring.
+    """
+    if reason in ("shutdown", "killed", "cancelled"):
+        return "killed", f"stopped before the end ({reason})"
+    if reason != "finished":
+        return "failed", f"spider closed: {reason}"
+    if not stats.get("portal/list_pages"):
+        errors = ", ".join(
+            f"{k.removeprefix('portal/errors/')}={v}" for k, v in sorted(stats.items())
+            if k.startswith("portal/errors/")
+        )
+        return "failed", "no section list page could be fetched" + (f" ({errors})" if errors else "")
+    if stats.get("storage/failed_batches"):
+        return "failed", "storage failed: some articles could not be written"
+    return "ok", None
+
+
+class CrawlRunRecorder:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.database_url: str = crawler.settings.get("DATABASE_URL")
+        self.trigger: str = crawler.settings.get("CRAWLRUN_TRIGGER", "manual")
+        self.run_id: int | None = None
+        self.engine = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CrawlRunRecorder:
+        if not crawler.settings.getbool("CRAWLRUN_ENABLED", True):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Any) -> None:
+        label = getattr(spider, "run_label", spider.name)
+        try:
+            self.engine = make_engine(self.database_url)
+            upgrade_database(self.engine)
+            with self.engine.begin() as conn:
+                self.run_id = conn.execute(
+                    CrawlRun.__table__.insert().values(
+                        portal=label, trigger=self.trigger, started_at=utcnow(), status="running",
+                    ).returning(CrawlRun.__table__.c.id)
+                ).scalar_one()
+        except SQLAlchemyError as exc:
+            logger.error("cannot record the crawl run in the database: %s", exc)
+            self.crawler.stats.inc_value("crawlrun/record_errors")
+            return
+        spider.crawl_run_id = self.run_id
+        logger.info("crawl run %d started: portal=%s trigger=%s", self.run_id, label, self.trigger)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = self.crawler.stats.get_stats()
+        status, message = run_status(stats, reason)
+        values = {
+            "finished_at": utcnow(),
+            "status": status,
+            "pages": int(stats.get("downloader/response_count", 0)),
+            "items_new": int(stats.get("crawl/items_new", 0)),
+            "items_duplicate": int(stats.get("crawl/items_duplicate", 0)),
+            "errors": int(stats.get("portal/errors", 0)) + int(stats.get("storage/errors", 0)),
+            "message": message,
+        }
+        logger.info("crawl run %s finished: status=%s pages=%d new=%d duplicate=%d errors=%d%s",
+                    self.run_id, status, values["pages"], values["items_new"],
+                    values["items_duplicate"], values["errors"],
+                    f" ({message})" if message else "")
+        if self.run_id is None or self.engine is None:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(CrawlRun).where(CrawlRun.id == self.run_id).values(**values))
+        except SQLAlchemyError as exc:
+            logger.error("cannot record the end of crawl run %s: %s", self.run_id, exc)
+        finally:
+            self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Spiders of the project; ``portal`` is the only one users run."""

@@ -1,0 +1,1 @@
+"""Item pipelines, in crawl order: normalize, attribution, dedup, tagging, storage."""

@@ -1,0 +1,198 @@
+"""Last pipeline: idempotent, batched upserts of articles and their tags.
+
+Keyed on the canonical URL, so a re-crawl updates a row instead of adding one. Items are
+buffered and written ``STORAGE_BATCH_SIZE`` at a time in one transaction: a commit per item
+is the slow path on both SQLite and PostgreSQL. The duplicate decision of the dedup index and
+the insert happen in that same transaction, under a lock shared by every crawl process, so two
+crawls storing the same story at once still give one first copy.
+
+When the database goes away mid-crawl the batch stays in memory and is retried with the next
+flush; nothing already stored is touched, and the failure is counted in ``crawl_runs.errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import load_object
+from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler.db import make_engine, upgrade_database
+from crawler.items import ArticleItem, Tag
+from crawler.models import Article, ArticleTag, TagRow, utcnow
+
+logger = logging.getLogger(__name__)
+
+_PG_STORE_LOCK = 7_201_612  # pg_advisory_xact_lock key shared by every crawl process
+
+
+class DuplicateIndex(Protocol):
+    """What storage asks the dedup index, inside its write transaction."""
+
+    def first_copy(self, conn: Connection, item: ArticleItem) -> tuple[int, str, bool] | None:
+        """(article id, its portal, exact copy?) of the first stored copy of this story."""
+
+    def add(self, conn: Connection, article_id: int, item: ArticleItem) -> None:
+        """Index a newly stored article."""
+
+
+class StoragePipeline:
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.database_url: str = settings.get("DATABASE_URL")
+        self.batch_size = max(1, settings.getint("STORAGE_BATCH_SIZE", 50))
+        self.retry_attempts = settings.getint("STORAGE_CLOSE_RETRIES", 3)
+        self.retry_delay = settings.getfloat("STORAGE_CLOSE_RETRY_DELAY", 1.0)
+        index_path = settings.get("DEDUP_INDEX_CLASS", "pipelines.dedup.DedupIndex")
+        self.index: DuplicateIndex | None = (
+            load_object(index_path).from_settings(settings)
+            if settings.getbool("DEDUP_ENABLED", True) and index_path else None
+        )
+        self.buffer: list[ArticleItem] = []
+        self.engine: Engine | None = None
+        self._tag_ids: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StoragePipeline:
+        if not crawler.settings.getbool("STORAGE_ENABLED", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def open_spider(self, spider: Any = None) -> None:
+        self.spider = spider if spider is not None else self.crawler.spider
+        self.engine = make_engine(self.database_url)
+        upgrade_database(self.engine)
+
+    def close_spider(self, spider: Any = None) -> None:
+        for attempt in range(1, self.retry_attempts + 1):
+            if not self.buffer or self._flush():
+                break
+            if attempt < self.retry_attempts:
+                time.sleep(self.retry_delay)
+        if self.buffer:
+            self.stats.inc_value("storage/failed_batches")
+            self.stats.inc_value("storage/lost_items", len(self.buffer))
+            logger.error("storage: giving up on %d articles, the database stayed unavailable",
+                         len(self.buffer))
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self._flush()
+        return item
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _flush(self) -> bool:
+        """Write the buffer in one transaction; keep it for a retry if the database fails."""
+        assert self.engine is not None
+        batch, run_id = self.buffer, getattr(self.spider, "crawl_run_id", None)
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_STORE_LOCK})
+                counts = self._write(conn, batch, run_id)
+        except SQLAlchemyError as exc:
+            self.stats.inc_value("storage/errors")
+            logger.error("storage: cannot write %d articles (%s: %s); keeping them for a retry",
+                         len(batch), exc.__class__.__name__, str(exc).splitlines()[0][:200])
+            self._tag_ids.clear()  # ids from a rolled-back transaction may not exist
+            return False
+        self.buffer = []
+        for key, value in counts.items():
+            if value:
+                self.stats.inc_value(key, value)
+        return True
+
+    def _write(self, conn: Connection, batch: list[ArticleItem], run_id: int | None) -> dict[str, int]:
+        counts = {"storage/new": 0, "storage/updated": 0, "storage/duplicate_dropped": 0,
+                  "storage/near_duplicate": 0, "crawl/items_new": 0, "crawl/items_duplicate": 0}
+        now = utcnow()
+        urls = list(dict.fromkeys(item.url for item in batch))
+        existing = {url: article_id for url, article_id in conn.execute(
+            select(Article.url, Article.id).where(Article.url.in_(urls)))}
+        for item in batch:
+            values = _row_values(item, run_id, now)
+            article_id = existing.get(item.url)
+            if article_id is not None:
+                conn.execute(update(Article).where(Article.id == article_id).values(**values))
+                counts["storage/updated"] += 1
+                counts["crawl/items_duplicate"] += 1
+            else:
+                first = self.index.first_copy(conn, item) if self.index is not None else None
+                if first is not None and first[2] and first[1] == item.portal:
+                    # An identical article already stored by this portal under another URL
+                    # (print version, tracking parameter the canonical rule missed).
+                    counts["storage/duplicate_dropped"] += 1
+                    counts["crawl/items_duplicate"] += 1
+                    logger.info("duplicate of article %d dropped: %s", first[0], item.url)
+                    continue
+                item.duplicate_of = first[0] if first is not None else None
+                if item.duplicate_of is not None:
+                    counts["storage/near_duplicate"] += 1
+                article_id = conn.execute(
+                    Article.__table__.insert().values(
+                        **values, url=item.url, first_seen_at=now, duplicate_of=item.duplicate_of,
+                    ).returning(Article.__table__.c.id)
+                ).scalar_one()
+                existing[item.url] = article_id
+                if self.index is not None:
+                    self.index.add(conn, article_id, item)
+                counts["storage/new"] += 1
+                counts["crawl/items_new"] += 1
+            self._write_tags(conn, article_id, item.tags)
+        return counts
+
+    def _write_tags(self, conn: Connection, article_id: int, tags: Iterable[Tag]) -> None:
+        conn.execute(ArticleTag.__table__.delete().where(ArticleTag.article_id == article_id))
+        rows: dict[int, float] = {}
+        for tag in tags:
+            tag_id = self._tag_id(conn, tag.name, tag.kind)
+            rows[tag_id] = max(rows.get(tag_id, 0.0), float(tag.score))
+        if rows:
+            conn.execute(ArticleTag.__table__.insert(), [
+                {"article_id": article_id, "tag_id": tag_id, "score": score}
+                for tag_id, score in rows.items()
+            ])
+
+    def _tag_id(self, conn: Connection, name: str, kind: str) -> int:
+        key = (name, kind)
+        cached = self._tag_ids.get(key)
+        if cached is not None:
+            return cached
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(dialect_insert(TagRow).values(name=name, kind=kind).on_conflict_do_nothing())
+        tag_id = conn.execute(
+            select(TagRow.id).where(TagRow.name == name, TagRow.kind == kind)
+        ).scalar_one()
+        self._tag_ids[key] = tag_id
+        return tag_id
+
+
+def _row_values(item: ArticleItem, run_id: int | None, now: Any) -> dict[str, Any]:
+    """Columns refreshed on every store; ``url``, ``first_seen_at`` and ``duplicate_of`` are not."""
+    return {
+        "portal": item.portal,
+        "section": item.section,
+        "title": item.title,
+        "published_at": item.published_at,
+        "author": item.author,
+        "source": item.source,
+        "source_url": item.source_url,
+        "is_reprint": bool(item.is_reprint),
+        "body": item.body,
+        "content_hash": item.content_hash,
+        "simhash": item.simhash,
+        "last_seen_at": now,
+        "crawl_run_id": run_id,
+    }
