@@ -46,7 +46,9 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.database_url: str = crawler.settings.get("DATABASE_URL")
         self.trigger: str = crawler.settings.get("CRAWLRUN_TRIGGER", "manual")
-        self.run_id: int | None = None
+        # The scheduler creates the row itself (so that it can record a run whose child never
+        # started or was killed) and hands its id over with -s CRAWLRUN_ID=<id>.
+        self.run_id: int | None = crawler.settings.getint("CRAWLRUN_ID", 0) or None
         self.engine = None
 
     @classmethod
@@ -64,11 +66,16 @@ class CrawlRunRecorder:
             self.engine = make_engine(self.database_url)
             upgrade_database(self.engine)
             with self.engine.begin() as conn:
-                self.run_id = conn.execute(
-                    CrawlRun.__table__.insert().values(
-                        portal=label, trigger=self.trigger, started_at=utcnow(), status="running",
-                    ).returning(CrawlRun.__table__.c.id)
-                ).scalar_one()
+                if self.run_id is not None:
+                    conn.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
+                                 .values(status="running"))
+                else:
+                    self.run_id = conn.execute(
+                        CrawlRun.__table__.insert().values(
+                            portal=label, trigger=self.trigger, started_at=utcnow(),
+                            status="running",
+                        ).returning(CrawlRun.__table__.c.id)
+                    ).scalar_one()
         except SQLAlchemyError as exc:
             logger.error("cannot record the crawl run in the database: %s", exc)
             self.crawler.stats.inc_value("crawlrun/record_errors")

@@ -59,8 +59,13 @@ ITEM_PIPELINES = {
     "pipelines.storage.StoragePipeline": 500,
 }
 ATTRIBUTION_ENABLED = True
+ATTRIBUTION_ALIASES_FILE = ""  # empty: crawler/data/source_aliases.yaml
 DEDUP_ENABLED = True
 TAGGING_ENABLED = True
+TAGGING_TAXONOMY_FILE = ""  # empty: crawler/data/taxonomy.yaml
+TAGGING_USERDICT_FILE = ""  # empty: crawler/data/jieba_userdict.txt
+TAGGING_MAX_KEYWORDS = 8
+TAGGING_KEYWORDS_ENABLED = True
 STORAGE_BATCH_SIZE = 50  # rows per transaction: one commit per item is the slow path
 
 EXTENSIONS = {

@@ -21,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from crawler.db import make_engine, upgrade_database
 from crawler.items import ArticleItem, Tag
@@ -99,20 +99,55 @@ class StoragePipeline:
         batch, run_id = self.buffer, getattr(self.spider, "crawl_run_id", None)
         try:
             with self.engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_STORE_LOCK})
+                self._lock(conn)
                 counts = self._write(conn, batch, run_id)
-        except SQLAlchemyError as exc:
+        except (OperationalError, InterfaceError) as exc:
+            # The database is away (locked too long, server restarted, disk full): keep the
+            # batch and try again with the next flush.
             self.stats.inc_value("storage/errors")
             logger.error("storage: cannot write %d articles (%s: %s); keeping them for a retry",
-                         len(batch), exc.__class__.__name__, str(exc).splitlines()[0][:200])
+                         len(batch), exc.__class__.__name__, _first_line(exc))
             self._tag_ids.clear()  # ids from a rolled-back transaction may not exist
             return False
+        except SQLAlchemyError:
+            # One bad row must not block the rest forever: write them one by one.
+            self._tag_ids.clear()
+            return self._flush_one_by_one(batch, run_id)
         self.buffer = []
+        self._count(counts)
+        return True
+
+    def _flush_one_by_one(self, batch: list[ArticleItem], run_id: int | None) -> bool:
+        assert self.engine is not None
+        for position, item in enumerate(batch):
+            try:
+                with self.engine.begin() as conn:
+                    self._lock(conn)
+                    self._count(self._write(conn, [item], run_id))
+            except (OperationalError, InterfaceError) as exc:
+                self.buffer = batch[position:]
+                self.stats.inc_value("storage/errors")
+                logger.error("storage: database unavailable (%s); keeping %d articles",
+                             _first_line(exc), len(self.buffer))
+                return False
+            except SQLAlchemyError as exc:
+                self._tag_ids.clear()
+                self.stats.inc_value("storage/errors")
+                self.stats.inc_value("storage/rejected")
+                logger.error("storage: article rejected by the database, not stored: %s (%s)",
+                             item.url, _first_line(exc))
+        self.buffer = []
+        return True
+
+    def _count(self, counts: dict[str, int]) -> None:
         for key, value in counts.items():
             if value:
                 self.stats.inc_value(key, value)
-        return True
+
+    @staticmethod
+    def _lock(conn: Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_STORE_LOCK})
 
     def _write(self, conn: Connection, batch: list[ArticleItem], run_id: int | None) -> dict[str, int]:
         counts = {"storage/new": 0, "storage/updated": 0, "storage/duplicate_dropped": 0,
@@ -179,16 +214,24 @@ class StoragePipeline:
         return tag_id
 
 
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [""])[0][:200]
+
+
+def _cut(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else value
+
+
 def _row_values(item: ArticleItem, run_id: int | None, now: Any) -> dict[str, Any]:
     """Columns refreshed on every store; ``url``, ``first_seen_at`` and ``duplicate_of`` are not."""
     return {
         "portal": item.portal,
-        "section": item.section,
+        "section": _cut(item.section, 200),
         "title": item.title,
         "published_at": item.published_at,
-        "author": item.author,
-        "source": item.source,
-        "source_url": item.source_url,
+        "author": _cut(item.author, 500),
+        "source": _cut(item.source, 500),
+        "source_url": _cut(item.source_url, 2000),
         "is_reprint": bool(item.is_reprint),
         "body": item.body,
         "content_hash": item.content_hash,

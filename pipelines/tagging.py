@@ -1,0 +1,592 @@
+"""Industry, company and keyword tags for articles.
+
+Tagging runs on every item, so its cost is a direct fraction of crawl throughput. The design
+follows from that budget (well under 1 ms per article):
+
+* industry keywords and company aliases go into ONE Aho-Corasick automaton built once from
+  ``taxonomy.yaml``; a single C-level pass over title and body finds every candidate, and a
+  cheap leftmost-longest selection in Python resolves overlaps (``中国石化`` beats ``石化``);
+* jieba, which costs a few microseconds per character, only sees the title plus the lead
+  (first ~300 characters) - the lead of a news article carries its topic anyway;
+* the jieba tokenizer and the TF-IDF table (hundreds of thousands of entries, ~1 s to load)
+  are loaded once per process and shared by every ``Tagger`` that uses the same user
+  dictionary.
+
+Run ``python -m pipelines.tagging`` to print the per-article cost on this machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ahocorasick
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+
+from crawler.config import DATA_DIR, ConfigError, load_yaml
+from crawler.items import Tag
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TAXONOMY_FILE = DATA_DIR / "taxonomy.yaml"
+DEFAULT_USERDICT_FILE = DATA_DIR / "jieba_userdict.txt"
+DEFAULT_MAX_KEYWORDS = 8
+DEFAULT_LEAD_CHARS = 300
+
+_TOP_LEVEL_KEYS = frozenset({"scoring", "industries", "companies", "stop_words"})
+_SCORING_DEFAULTS: dict[str, float] = {
+    "title_weight": 3.0,
+    "min_score": 4.0,
+    "min_keywords": 2,
+    "body_hit_cap": 3,
+}
+_INTEGER_SCORING_KEYS = frozenset({"min_keywords", "body_hit_cap"})
+
+# Upper-case ASCII only: ``str.lower`` may change the length of some non-ASCII strings, and
+# match offsets must stay valid in the original text for the word-boundary check.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+# Counts, dates, money and measurements ("2000", "3%", "万吨", "一季度") say nothing about the
+# topic. Tokens with a Latin letter ("5G", "S7") are model/technology names and stay.
+_NUMBERISH = re.compile(
+    r"[\d.,:%％/+\-×~～]+.?"
+    r"|\d[\d.]*[A-Za-z/]{2,}"  # 255Wh, 1Gbps, 4kHz; but "5G" stays
+    r"|[0-9一二三四五六七八九十百千万亿两几多半首]+"
+    r"[个年月日号时家台套项条次种类批元吨度瓦千万亿季期届位名座倍成米里斤克辆片人]*"
+)
+_HAS_WORD_CHAR = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+
+
+def _fold(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Thresholds that keep one passing mention from tagging an article."""
+
+    title_weight: float = 3.0
+    min_score: float = 4.0
+    min_keywords: int = 2
+    body_hit_cap: int = 3
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The validated content of ``taxonomy.yaml``.
+
+    ``industries`` maps tag -> {keyword: weight}; ``companies`` maps canonical name -> aliases.
+    """
+
+    industries: dict[str, dict[str, float]]
+    companies: dict[str, tuple[str, ...]]
+    stop_words: frozenset[str]
+    scoring: Scoring
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def _require_str(path: Path, key: str, value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(
+            path, key, f"{what} must be a string, got {type(value).__name__} {value!r}",
+            "quote the value or write it as plain text",
+        )
+    if not value.strip():
+        raise ConfigError(path, key, f"{what} is empty", "remove the entry or fill it in")
+    if value != value.strip():
+        raise ConfigError(path, key, f"{what} {value!r} has leading/trailing spaces",
+                          "remove the spaces")
+    return value
+
+
+def _number(path: Path, key: str, value: Any, *, integer: bool, minimum: float) -> float:
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type or value < minimum:
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(path, key, f"must be {kind} >= {minimum:g}, got {value!r}",
+                          f"write {kind} such as {_SCORING_DEFAULTS.get(key.split('.')[-1], 1)}")
+    return float(value)
+
+
+def _parse_scoring(path: Path, raw: Any) -> Scoring:
+    if raw is None:
+        return Scoring()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(path, "scoring", "must be a mapping",
+                          "write e.g. 'scoring: {min_score: 4, min_keywords: 2}'")
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        key = f"scoring.{name}"
+        if name not in _SCORING_DEFAULTS:
+            raise ConfigError(path, key, "unknown scoring option",
+                              f"use one of {', '.join(sorted(_SCORING_DEFAULTS))}")
+        integer = name in _INTEGER_SCORING_KEYS
+        minimum = 1 if integer or name == "title_weight" else 0
+        number = _number(path, key, value, integer=integer, minimum=minimum)
+        values[name] = int(number) if integer else number
+    return Scoring(**values)
+
+
+def _parse_keyword(path: Path, key: str, entry: Any) -> tuple[str, float]:
+    if isinstance(entry, Mapping):
+        if len(entry) != 1:
+            raise ConfigError(path, key, f"a weighted keyword needs exactly one 'word: weight' "
+                              f"pair, got {dict(entry)!r}", "write it as '- 炼油: 2'")
+        ((word, weight),) = entry.items()
+        word = _require_str(path, key, word, "keyword")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+            raise ConfigError(path, key, f"weight of {word!r} must be a positive number, "
+                              f"got {weight!r}", "write e.g. '- 炼油: 2'")
+        return word, float(weight)
+    return _require_str(path, key, entry, "keyword"), 1.0
+
+
+def _parse_industries(path: Path, raw: Any) -> dict[str, dict[str, float]]:
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError(path, "industries", "must be a non-empty mapping of tag -> keywords",
+                          "write e.g. 'industries: {电力: [电网, 变电站]}'")
+    industries: dict[str, dict[str, float]] = {}
+    for name, keywords in raw.items():
+        key = f"industries.{name}"
+        _require_str(path, key, name, "industry name")
+        if not isinstance(keywords, list) or not keywords:
+            raise ConfigError(path, key, "keyword list is empty or not a list",
+                              "give at least two keywords as a YAML list")
+        table: dict[str, float] = {}
+        for i, entry in enumerate(keywords):
+            word, weight = _parse_keyword(path, f"{key}[{i}]", entry)
+            folded = _fold(word)
+            if folded in table:
+                raise ConfigError(path, f"{key}[{i}]", f"duplicate keyword {word!r}",
+                                  "remove the second occurrence")
+            table[folded] = weight
+        industries[name] = table
+    return industries
+
+
+def _parse_companies(path: Path, raw: Any) -> dict[str, tuple[str, ...]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(path, "companies", "must be a mapping of name -> aliases",
+                          "write e.g. 'companies: {中国石化: [中国石化, 中石化, Sinopec]}'")
+    companies: dict[str, tuple[str, ...]] = {}
+    owner: dict[str, str] = {}
+    for name, aliases in raw.items():
+        key = f"companies.{name}"
+        _require_str(path, key, name, "company name")
+        if not isinstance(aliases, list) or not aliases:
+            raise ConfigError(path, key, "alias list is empty or not a list",
+                              f"write e.g. '{name}: [{name}]'")
+        kept: list[str] = []
+        for i, alias in enumerate(aliases):
+            alias = _require_str(path, f"{key}[{i}]", alias, "alias")
+            folded = _fold(alias)
+            if owner.get(folded, name) != name:
+                raise ConfigError(
+                    path, f"{key}[{i}]",
+                    f"alias {alias!r} is already listed under company {owner[folded]!r}",
+                    "keep the alias under one company only",
+                )
+            if folded not in owner:
+                owner[folded] = name
+                kept.append(alias)
+        companies[name] = tuple(kept)
+    return companies
+
+
+def _parse_stop_words(path: Path, raw: Any) -> frozenset[str]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list):
+        raise ConfigError(path, "stop_words", "must be a list of words",
+                          "write e.g. 'stop_words: [公司, 表示]'")
+    return frozenset(
+        _require_str(path, f"stop_words[{i}]", w, "stop word").lower() for i, w in enumerate(raw)
+    )
+
+
+def load_taxonomy(path: str | Path = DEFAULT_TAXONOMY_FILE) -> Taxonomy:
+    """Read and validate ``taxonomy.yaml``.
+
+    Validation happens here rather than at match time because a typo in a data file users
+    extend should stop the crawl at start-up with the file, key and fix, not silently drop
+    tags for days.
+    """
+    p = Path(path)
+    data = load_yaml(p)
+    if not isinstance(data, Mapping):
+        raise ConfigError(p, "<root>", "the file must be a YAML mapping",
+                          "start from crawler/data/taxonomy.yaml")
+    for name in data:
+        if name not in _TOP_LEVEL_KEYS:
+            raise ConfigError(p, str(name), "unknown top-level key",
+                              f"use only {', '.join(sorted(_TOP_LEVEL_KEYS))}")
+    return Taxonomy(
+        industries=_parse_industries(p, data.get("industries")),
+        companies=_parse_companies(p, data.get("companies")),
+        stop_words=_parse_stop_words(p, data.get("stop_words")),
+        scoring=_parse_scoring(p, data.get("scoring")),
+    )
+
+
+# -- keyword extraction -------------------------------------------------------------------
+
+
+class _KeywordExtractor:
+    """jieba TF-IDF over a short text, with a private tokenizer.
+
+    A private ``jieba.Tokenizer`` keeps the industrial user dictionary from leaking into the
+    global ``jieba.dt`` other modules may use. Term frequencies are counted here instead of
+    via ``TFIDF.extract_tags`` so that title words can be weighted without tokenizing the
+    title twice; the IDF table and the formula are jieba's.
+    """
+
+    def __init__(self, userdict: str | None) -> None:
+        import jieba
+        import jieba.analyse
+
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        if userdict:
+            if not Path(userdict).is_file():
+                raise ConfigError(userdict, "<file>", "jieba user dictionary not found",
+                                  "point TAGGING_USERDICT_FILE at an existing file")
+            tokenizer.load_userdict(userdict)
+        tfidf = jieba.analyse.TFIDF()
+        tfidf.tokenizer = tokenizer
+        self._cut = tokenizer.cut
+        self.idf: dict[str, float] = tfidf.idf_freq
+        self.median_idf: float = tfidf.median_idf
+        self.builtin_stop_words: frozenset[str] = frozenset(tfidf.stop_words)
+
+    def extract(
+        self, title: str, lead: str, stop_words: frozenset[str], top_k: int, title_weight: float
+    ) -> list[tuple[str, float]]:
+        freq: dict[str, float] = {}
+        for text, weight in ((title, title_weight), (lead, 1.0)):
+            for word in self._cut(text):
+                if len(word) < 2:
+                    continue
+                freq[word] = freq.get(word, 0.0) + weight
+        idf, median = self.idf, self.median_idf
+        scored = [
+            (w, tf * idf.get(w, median))
+            for w, tf in freq.items()
+            if w.lower() not in stop_words
+            and w.strip() == w
+            and _HAS_WORD_CHAR.search(w)
+            and not _NUMBERISH.fullmatch(w)
+        ]
+        scored.sort(key=lambda pair: pair[1], reverse=True)
+        return scored[:top_k]
+
+
+@functools.lru_cache(maxsize=4)
+def _keyword_extractor(userdict: str | None) -> _KeywordExtractor:
+    """One tokenizer + IDF table per user dictionary per process (~1 s and ~100 MB each)."""
+    return _KeywordExtractor(userdict)
+
+
+# -- tagger -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """What one automaton key means; one key may be both a keyword and a company alias."""
+
+    length: int
+    ascii_start: bool  # needs a non-alphanumeric character (or text start) before it
+    ascii_end: bool  # ... and after it
+    industries: tuple[tuple[str, float], ...]
+    company: str | None
+
+
+class Tagger:
+    """Turns (title, body) into industry, company and keyword tags.
+
+    Pure and reusable: build it once (building costs milliseconds for the automaton and about
+    a second for jieba on first use in a process), then call ``tag`` per article.
+    """
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        *,
+        userdict: str | Path | None = DEFAULT_USERDICT_FILE,
+        max_keywords: int = DEFAULT_MAX_KEYWORDS,
+        keywords_enabled: bool = True,
+        lead_chars: int = DEFAULT_LEAD_CHARS,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.scoring = taxonomy.scoring
+        self.max_keywords = max_keywords
+        self.lead_chars = lead_chars
+        self._automaton = self._build_automaton(taxonomy)
+        self._company_aliases = frozenset(
+            _fold(a).lower() for aliases in taxonomy.companies.values() for a in aliases
+        )
+        self._extractor: _KeywordExtractor | None = None
+        self._stop_words = taxonomy.stop_words
+        if keywords_enabled and max_keywords > 0:
+            self._extractor = _keyword_extractor(str(userdict) if userdict else None)
+            self._stop_words = taxonomy.stop_words | self._extractor.builtin_stop_words
+
+    @staticmethod
+    def _build_automaton(taxonomy: Taxonomy) -> ahocorasick.Automaton:
+        industries: dict[str, list[tuple[str, float]]] = {}
+        for name, table in taxonomy.industries.items():
+            for word, weight in table.items():
+                industries.setdefault(word, []).append((name, weight))
+        companies = {_fold(a): name for name, aliases in taxonomy.companies.items()
+                     for a in aliases}
+        automaton = ahocorasick.Automaton()
+        for word in industries.keys() | companies.keys():
+            automaton.add_word(word, _Pattern(
+                length=len(word),
+                ascii_start=word[0] in _ASCII_ALNUM,
+                ascii_end=word[-1] in _ASCII_ALNUM,
+                industries=tuple(industries.get(word, ())),
+                company=companies.get(word),
+            ))
+        automaton.make_automaton()
+        return automaton
+
+    def _matches(self, text: str) -> list[_Pattern]:
+        """Leftmost-longest, non-overlapping matches that respect ASCII word boundaries.
+
+        The automaton reports every overlapping hit; overlaps are resolved here so that an
+        alias such as ``中国石化`` hides the keyword ``石化`` inside it, and ``ABB`` is not
+        found inside ``ABBA``.
+        """
+        if not text:
+            return []
+        folded = _fold(text)
+        last = len(folded) - 1
+        found: list[tuple[int, int, _Pattern]] = []
+        for end, pattern in self._automaton.iter(folded):
+            start = end - pattern.length + 1
+            if pattern.ascii_start and start > 0 and folded[start - 1] in _ASCII_ALNUM:
+                continue
+            if pattern.ascii_end and end < last and folded[end + 1] in _ASCII_ALNUM:
+                continue
+            found.append((start, -pattern.length, pattern))
+        if len(found) < 2:
+            return [p for _, _, p in found]
+        found.sort(key=lambda hit: (hit[0], hit[1]))
+        chosen: list[_Pattern] = []
+        free_from = 0
+        for start, neg_len, pattern in found:
+            if start >= free_from:
+                chosen.append(pattern)
+                free_from = start - neg_len
+        return chosen
+
+    def _count(self, patterns: Iterable[_Pattern], weight: float, cap: float,
+               industry: dict[str, dict[str, float]], company: dict[str, float]) -> None:
+        for p in patterns:
+            if p.company is not None:
+                company[p.company] = company.get(p.company, 0.0) + weight
+            for name, kw_weight in p.industries:
+                per_kw = industry.setdefault(name, {})
+                # keyed by the pattern object: one key per distinct keyword
+                key = id(p)
+                per_kw[key] = min(per_kw.get(key, 0.0) + weight * kw_weight, cap * kw_weight)
+
+    def tag(self, title: str, body: str) -> list[Tag]:
+        """Tags ordered industries, companies, keywords; each kind by descending score."""
+        title = title or ""
+        body = body or ""
+        s = self.scoring
+        industry: dict[str, dict[str, float]] = {}
+        company: dict[str, float] = {}
+        # Title hits are not capped by body_hit_cap: the cap stops long bodies that repeat
+        # a word from drowning short ones, the title is short by nature.
+        self._count(self._matches(title), s.title_weight, math.inf, industry, company)
+        body_industry: dict[str, dict[str, float]] = {}
+        self._count(self._matches(body), 1.0, s.body_hit_cap, body_industry, company)
+
+        in_title = industry.keys() & body_industry.keys()  # industry holds title hits only
+        for name, per_kw in body_industry.items():
+            merged = industry.setdefault(name, {})
+            for key, value in per_kw.items():
+                merged[key] = merged.get(key, 0.0) + value
+
+        tags: list[Tag] = []
+        industry_tags = []
+        for name, per_kw in industry.items():
+            raw = sum(per_kw.values())
+            # One distinct keyword is enough only when the title names the industry and the
+            # body confirms it: a product-market story ("变频器市场...") rarely varies its
+            # vocabulary, while a passing mention is never in the title.
+            enough_keywords = len(per_kw) >= s.min_keywords or name in in_title
+            if raw >= s.min_score and enough_keywords:
+                # raw / (raw + min_score): 0.5 at the threshold, approaching 1 with evidence
+                industry_tags.append(Tag(name, "industry", round(raw / (raw + s.min_score), 3)))
+        industry_tags.sort(key=lambda t: (-t.score, t.name))
+        tags.extend(industry_tags)
+
+        company_tags = [
+            Tag(name, "company", round(1.0 - math.exp(-raw / s.title_weight), 3))
+            for name, raw in company.items()
+        ]
+        company_tags.sort(key=lambda t: (-t.score, t.name))
+        tags.extend(company_tags)
+
+        if self._extractor is not None:
+            tags.extend(self._keyword_tags(title, body))
+        return tags
+
+    def _keyword_tags(self, title: str, body: str) -> list[Tag]:
+        lead = body[: self.lead_chars]
+        assert self._extractor is not None
+        # Over-fetch so that dropping company names still leaves max_keywords candidates.
+        pairs = self._extractor.extract(
+            title, lead, self._stop_words, self.max_keywords * 2, self.scoring.title_weight
+        )
+        pairs = [(w, v) for w, v in pairs if _fold(w).lower() not in self._company_aliases]
+        pairs = pairs[: self.max_keywords]
+        if not pairs:
+            return []
+        top = pairs[0][1]
+        return [Tag(w, "keyword", round(v / top, 3)) for w, v in pairs]
+
+
+@functools.lru_cache(maxsize=8)
+def get_tagger(
+    taxonomy_file: str,
+    userdict_file: str | None,
+    max_keywords: int = DEFAULT_MAX_KEYWORDS,
+    keywords_enabled: bool = True,
+    lead_chars: int = DEFAULT_LEAD_CHARS,
+) -> Tagger:
+    """The process-wide ``Tagger`` for these settings, so that several spiders or crawlers in
+    one process do not each rebuild the automaton and reload jieba."""
+    return Tagger(
+        load_taxonomy(taxonomy_file),
+        userdict=userdict_file,
+        max_keywords=max_keywords,
+        keywords_enabled=keywords_enabled,
+        lead_chars=lead_chars,
+    )
+
+
+# -- Scrapy pipeline ----------------------------------------------------------------------
+
+
+class TaggingPipeline:
+    """Sets ``item.tags``; everything expensive happens once, in ``open_spider``.
+
+    Settings: ``TAGGING_ENABLED`` (default True), ``TAGGING_TAXONOMY_FILE``,
+    ``TAGGING_USERDICT_FILE``, ``TAGGING_MAX_KEYWORDS`` (default 8),
+    ``TAGGING_KEYWORDS_ENABLED`` (default True), ``TAGGING_LEAD_CHARS`` (default 300: how
+    much of the body jieba sees; keyword cost grows linearly with it).
+    """
+
+    def __init__(
+        self,
+        taxonomy_file: str | Path = DEFAULT_TAXONOMY_FILE,
+        userdict_file: str | Path | None = DEFAULT_USERDICT_FILE,
+        max_keywords: int = DEFAULT_MAX_KEYWORDS,
+        keywords_enabled: bool = True,
+        stats: StatsCollector | None = None,
+        lead_chars: int = DEFAULT_LEAD_CHARS,
+    ) -> None:
+        self.taxonomy_file = str(taxonomy_file)
+        self.userdict_file = str(userdict_file) if userdict_file else None
+        self.max_keywords = max_keywords
+        self.keywords_enabled = keywords_enabled
+        self.stats = stats
+        self.lead_chars = lead_chars
+        self.tagger: Tagger | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TaggingPipeline:
+        settings = crawler.settings
+        if not settings.getbool("TAGGING_ENABLED", True):
+            raise NotConfigured("tagging disabled by TAGGING_ENABLED=False")
+        max_keywords = settings.getint("TAGGING_MAX_KEYWORDS", DEFAULT_MAX_KEYWORDS)
+        if max_keywords < 0:
+            raise ConfigError("<settings>", "TAGGING_MAX_KEYWORDS",
+                              f"must be >= 0, got {max_keywords}",
+                              "set it to 0 (no keyword tags) or a small positive number")
+        return cls(
+            taxonomy_file=settings.get("TAGGING_TAXONOMY_FILE") or DEFAULT_TAXONOMY_FILE,
+            userdict_file=settings.get("TAGGING_USERDICT_FILE") or DEFAULT_USERDICT_FILE,
+            max_keywords=max_keywords,
+            keywords_enabled=settings.getbool("TAGGING_KEYWORDS_ENABLED", True),
+            stats=crawler.stats,
+            lead_chars=settings.getint("TAGGING_LEAD_CHARS", DEFAULT_LEAD_CHARS),
+        )
+
+    def open_spider(self) -> None:
+        self.tagger = get_tagger(
+            self.taxonomy_file, self.userdict_file, self.max_keywords, self.keywords_enabled,
+            self.lead_chars,
+        )
+
+    def process_item(self, item: Any) -> Any:
+        if self.tagger is None:  # used without a crawler (scripts, tests)
+            self.open_spider()
+        assert self.tagger is not None
+        adapter = ItemAdapter(item)
+        tags = self.tagger.tag(adapter.get("title") or "", adapter.get("body") or "")
+        adapter["tags"] = tags
+        if self.stats is not None:
+            industries = sum(1 for t in tags if t.kind == "industry")
+            if industries:
+                self.stats.inc_value("tagging/industry_tags", industries)
+            else:
+                self.stats.inc_value("tagging/untagged")
+        return item
+
+
+# -- timing -------------------------------------------------------------------------------
+
+
+def _benchmark(fixtures: str | Path, rounds: int = 20) -> None:
+    """Print mean tagging time per article: fixture articles and a 3,000-character body."""
+    import time
+
+    tagger = get_tagger(str(DEFAULT_TAXONOMY_FILE), str(DEFAULT_USERDICT_FILE))
+    articles = [(a["title"], a["body"]) for a in load_yaml(fixtures)["articles"]]
+    long_body = "".join(body for _, body in articles)
+    while len(long_body) < 3000:
+        long_body += long_body
+    long_articles = [(title, long_body[i * 37 % 500:][:3000]) for i, (title, _) in
+                     enumerate(articles)]
+    for label, batch in (("fixtures", articles), ("3000-char body", long_articles)):
+        for title, body in batch:  # warm-up
+            tagger.tag(title, body)
+        best = math.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for _ in range(rounds):
+                for title, body in batch:
+                    tagger.tag(title, body)
+            best = min(best, (time.perf_counter() - t0) / (rounds * len(batch)))
+        mean_len = sum(len(b) for _, b in batch) / len(batch)
+        print(f"{label:>15}: {best * 1000:.3f} ms/article (best of 3 runs of "
+              f"{rounds}x{len(batch)}, mean body {mean_len:.0f} chars)")
+
+
+if __name__ == "__main__":
+    import sys
+
+    _benchmark(sys.argv[1] if len(sys.argv) > 1
+               else Path(__file__).resolve().parent.parent / "tests/fixtures/tagging_articles.yaml")

@@ -1,0 +1,129 @@
+"""Storage: one row per canonical URL, batched writes, nothing lost when the database hiccups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from scrapy.utils.test import get_crawler
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import OperationalError
+
+from crawler.items import ArticleItem, Tag
+from pipelines.storage import StoragePipeline
+
+
+def item(n: int, **overrides: object) -> ArticleItem:
+    fields = dict(
+        url=f"http://www.a.cn/news/{n}.html", fetched_url=f"http://www.a.cn/news/{n}.html",
+        portal="a", portal_name="A网", section="行业动态", title=f"标题{n}",
+        body=f"第{n}篇文章的正文。\n第二段。", published_at=datetime(2024, 3, 11, 6, 20, tzinfo=UTC),
+        source="A网", content_hash=f"{n:064x}",
+        tags=[Tag("电力", "industry", 0.8), Tag("国家电网", "company", 1.0)],
+    )
+    fields.update(overrides)
+    return ArticleItem(**fields)  # type: ignore[arg-type]
+
+
+def open_pipeline(url: str, **settings: object) -> StoragePipeline:
+    crawler = get_crawler(settings_dict={"DATABASE_URL": url, "DEDUP_ENABLED": False, **settings})
+    pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.open_spider(SimpleNamespace(crawl_run_id=None))
+    return pipeline
+
+
+def count(url: str, sql: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(text(sql)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def test_rows_tags_and_seen_times(sqlite_url):
+    pipeline = open_pipeline(sqlite_url)
+    for n in range(3):
+        pipeline.process_item(item(n))
+    pipeline.close_spider()
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 3
+    assert count(sqlite_url, "SELECT count(*) FROM tags") == 2
+    assert count(sqlite_url, "SELECT count(*) FROM article_tags") == 6
+    assert count(sqlite_url, "SELECT count(*) FROM articles WHERE first_seen_at = last_seen_at") == 3
+
+
+def test_storing_the_same_url_again_updates_the_row(sqlite_url):
+    first = open_pipeline(sqlite_url)
+    first.process_item(item(1))
+    first.close_spider()
+    second = open_pipeline(sqlite_url)
+    second.process_item(item(1, title="新标题", tags=[Tag("电力", "industry", 0.5)]))
+    second.process_item(item(1, title="新标题"))  # the same URL twice in one batch
+    second.close_spider()
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 1
+    assert count(sqlite_url, "SELECT count(*) FROM articles WHERE title = '新标题'") == 1
+    assert count(sqlite_url, "SELECT count(*) FROM articles WHERE last_seen_at > first_seen_at") == 1
+    assert second.stats.get_value("storage/updated") == 2
+
+
+def test_writes_are_batched(sqlite_url):
+    pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=10)
+    assert pipeline.engine is not None
+    commits: list[int] = []
+    event.listen(pipeline.engine, "commit", lambda conn: commits.append(1))
+    for n in range(25):
+        pipeline.process_item(item(n))
+    pipeline.close_spider()
+    assert len(commits) == 3  # 10 + 10 + the last 5 at close
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 25
+
+
+def test_a_database_outage_keeps_the_batch_and_loses_nothing(sqlite_url, monkeypatch):
+    pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=2)
+    for n in range(2):
+        pipeline.process_item(item(n))
+    assert pipeline.engine is not None
+    real_begin = pipeline.engine.begin
+    outage = {"left": 1}
+
+    def flaky_begin():  # type: ignore[no-untyped-def]
+        if outage["left"]:
+            outage["left"] -= 1
+            raise OperationalError("BEGIN", {}, Exception("database is locked / server gone"))
+        return real_begin()
+
+    monkeypatch.setattr(pipeline.engine, "begin", flaky_begin)
+    pipeline.process_item(item(2))
+    pipeline.process_item(item(3))  # this flush fails: items kept
+    assert len(pipeline.buffer) == 2
+    assert pipeline.stats.get_value("storage/errors") == 1
+    pipeline.process_item(item(4))
+    pipeline.process_item(item(1))  # an already stored URL arrives again
+    pipeline.close_spider()
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 5
+    assert count(sqlite_url, "SELECT count(DISTINCT url) FROM articles") == 5
+
+
+def test_a_database_that_stays_away_is_counted_not_swallowed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gone.db'}"
+    pipeline = open_pipeline(url, STORAGE_CLOSE_RETRY_DELAY=0)
+    pipeline.process_item(item(1))
+    assert pipeline.engine is not None
+
+    def dead_begin():  # type: ignore[no-untyped-def]
+        raise OperationalError("BEGIN", {}, Exception("unable to open database file"))
+
+    pipeline.engine.begin = dead_begin  # type: ignore[method-assign]
+    pipeline.close_spider()
+    assert pipeline.stats.get_value("storage/failed_batches") == 1
+    assert pipeline.stats.get_value("storage/lost_items") == 1
+
+
+def test_a_row_the_database_rejects_does_not_block_the_others(sqlite_url):
+    pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=3)
+    pipeline.process_item(item(1))
+    pipeline.process_item(item(2, published_at=datetime(2024, 3, 11, 14, 20)))  # naive: refused
+    pipeline.process_item(item(3))
+    pipeline.close_spider()
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 2
+    assert pipeline.stats.get_value("storage/rejected") == 1
+    assert not pipeline.buffer
