@@ -32,10 +32,19 @@ def load_yaml(path: str | Path) -> Any:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(p, "<file>", "file not found", "create it or point the setting/env var at an existing file") from None
+        raise ConfigError(
+            p,
+            "<file>",
+            "file not found",
+            "create it or point the setting/env var at an existing file",
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(p, "<file>", f"cannot read: {exc}", "save the file as UTF-8 text") from None
+        raise ConfigError(
+            p, "<file>", f"cannot read: {exc}", "save the file as UTF-8 text"
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(p, "<file>", f"invalid YAML: {exc}", "fix the YAML syntax at the position shown") from None
+        raise ConfigError(
+            p, "<file>", f"invalid YAML: {exc}", "fix the YAML syntax at the position shown"
+        ) from None

@@ -44,13 +44,30 @@ _NON_ARTICLE_PATH_RE = re.compile(
     r"contact|help|advert|guestbook|feedback|rss|download",
     re.IGNORECASE,
 )
-_PAGE_PARAMS = frozenset({"page", "p", "pn", "pg", "pageno", "pageindex", "pagenum", "start",
-                          "offset", "curpage", "currentpage"})
-_ID_PARAM_RE = re.compile(r"^(id|aid|nid|newsid|articleid|article_id|docid|contentid|itemid|"
-                          r"detailsid|tid|cid|infoid|news_id|sid)$", re.IGNORECASE)
+_PAGE_PARAMS = frozenset(
+    {
+        "page",
+        "p",
+        "pn",
+        "pg",
+        "pageno",
+        "pageindex",
+        "pagenum",
+        "start",
+        "offset",
+        "curpage",
+        "currentpage",
+    }
+)
+_ID_PARAM_RE = re.compile(
+    r"^(id|aid|nid|newsid|articleid|article_id|docid|contentid|itemid|"
+    r"detailsid|tid|cid|infoid|news_id|sid)$",
+    re.IGNORECASE,
+)
 _DIGITS_RE = re.compile(r"\d{3,}")
-_NEXT_TEXT_RE = re.compile(r"^\s*(下一页|下页|后页|下一頁|下頁|next|next\s*page|[>›»]|>>)\s*$",
-                           re.IGNORECASE)
+_NEXT_TEXT_RE = re.compile(
+    r"^\s*(下一页|下页|后页|下一頁|下頁|next|next\s*page|[>›»]|>>)\s*$", re.IGNORECASE
+)
 _HEADLINE_MIN_CHARS = 5
 
 
@@ -85,8 +102,9 @@ def classify_list_page(
     pattern = re.compile(article_url_pattern) if article_url_pattern else None
 
     if list_links_selector:
-        candidates = [(urljoin(page_url, href), "") for href in
-                      _select(selector, list_links_selector, "href")]
+        candidates = [
+            (urljoin(page_url, href), "") for href in _select(selector, list_links_selector, "href")
+        ]
         result.articles = _dedupe(
             (strip_tracking(u), t) for u, t in candidates if on_site(u, domains)
         )
@@ -95,7 +113,8 @@ def classify_list_page(
 
     if next_page_selector:
         result.next_pages = [
-            strip_tracking(urljoin(page_url, h)) for h in _select(selector, next_page_selector, "href")
+            strip_tracking(urljoin(page_url, h))
+            for h in _select(selector, next_page_selector, "href")
         ][:1]
     else:
         result.next_pages = _generic_next_pages(anchors, page_url, domains, page_number)
@@ -105,10 +124,7 @@ def classify_list_page(
 
 
 def _select(selector: Selector, query: str, attribute: str) -> list[str]:
-    if query.lstrip().startswith(("/", "(")):
-        nodes = selector.xpath(query)
-    else:
-        nodes = selector.css(query)
+    nodes = selector.xpath(query) if query.lstrip().startswith(("/", "(")) else selector.css(query)
     values = []
     for node in nodes:
         value = node.attrib.get(attribute) if hasattr(node, "attrib") else None
@@ -119,7 +135,9 @@ def _select(selector: Selector, query: str, attribute: str) -> list[str]:
     return values
 
 
-def is_article_url(url: str, domains: tuple[str, ...], pattern: re.Pattern[str] | None = None) -> bool:
+def is_article_url(
+    url: str, domains: tuple[str, ...], pattern: re.Pattern[str] | None = None
+) -> bool:
     """Does ``url`` look like one document of this portal (not a list, file or account page)?"""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not on_site(url, domains):

@@ -66,7 +66,9 @@ class PortalSpiderParams:
         if raw_refresh is not None:
             lowered = str(raw_refresh).strip().lower()
             if lowered not in _TRUE | _FALSE:
-                raise SpiderArgumentError(f"-a refresh={raw_refresh!r}: write refresh=1 or refresh=0")
+                raise SpiderArgumentError(
+                    f"-a refresh={raw_refresh!r}: write refresh=1 or refresh=0"
+                )
             refresh = lowered in _TRUE
         section = kwargs.get("section")
         return cls(

@@ -32,10 +32,13 @@ def run_status(stats: dict[str, Any], reason: str) -> tuple[str, str | None]:
         return "failed", f"spider closed: {reason}"
     if not stats.get("portal/list_pages"):
         errors = ", ".join(
-            f"{k.removeprefix('portal/errors/')}={v}" for k, v in sorted(stats.items())
+            f"{k.removeprefix('portal/errors/')}={v}"
+            for k, v in sorted(stats.items())
             if k.startswith("portal/errors/")
         )
-        return "failed", "no section list page could be fetched" + (f" ({errors})" if errors else "")
+        return "failed", "no section list page could be fetched" + (
+            f" ({errors})" if errors else ""
+        )
     if stats.get("storage/failed_batches"):
         return "failed", "storage failed: some articles could not be written"
     return "ok", None
@@ -67,14 +70,19 @@ class CrawlRunRecorder:
             upgrade_database(self.engine)
             with self.engine.begin() as conn:
                 if self.run_id is not None:
-                    conn.execute(update(CrawlRun).where(CrawlRun.id == self.run_id)
-                                 .values(status="running"))
+                    conn.execute(
+                        update(CrawlRun).where(CrawlRun.id == self.run_id).values(status="running")
+                    )
                 else:
                     self.run_id = conn.execute(
-                        CrawlRun.__table__.insert().values(
-                            portal=label, trigger=self.trigger, started_at=utcnow(),
+                        CrawlRun.__table__.insert()
+                        .values(
+                            portal=label,
+                            trigger=self.trigger,
+                            started_at=utcnow(),
                             status="running",
-                        ).returning(CrawlRun.__table__.c.id)
+                        )
+                        .returning(CrawlRun.__table__.c.id)
                     ).scalar_one()
         except SQLAlchemyError as exc:
             logger.error("cannot record the crawl run in the database: %s", exc)
@@ -95,10 +103,16 @@ class CrawlRunRecorder:
             "errors": int(stats.get("portal/errors", 0)) + int(stats.get("storage/errors", 0)),
             "message": message,
         }
-        logger.info("crawl run %s finished: status=%s pages=%d new=%d duplicate=%d errors=%d%s",
-                    self.run_id, status, values["pages"], values["items_new"],
-                    values["items_duplicate"], values["errors"],
-                    f" ({message})" if message else "")
+        logger.info(
+            "crawl run %s finished: status=%s pages=%d new=%d duplicate=%d errors=%d%s",
+            self.run_id,
+            status,
+            values["pages"],
+            values["items_new"],
+            values["items_duplicate"],
+            values["errors"],
+            f" ({message})" if message else "",
+        )
         if self.run_id is None or self.engine is None:
             return
         try:

@@ -39,6 +39,7 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 HTTPERROR_ALLOW_ALL = False
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
 # Where things are.

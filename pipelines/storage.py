@@ -54,7 +54,8 @@ class StoragePipeline:
         index_path = settings.get("DEDUP_INDEX_CLASS", "pipelines.dedup.DedupIndex")
         self.index: DuplicateIndex | None = (
             load_object(index_path).from_settings(settings)
-            if settings.getbool("DEDUP_ENABLED", True) and index_path else None
+            if settings.getbool("DEDUP_ENABLED", True) and index_path
+            else None
         )
         self.buffer: list[ArticleItem] = []
         self.engine: Engine | None = None
@@ -80,8 +81,10 @@ class StoragePipeline:
         if self.buffer:
             self.stats.inc_value("storage/failed_batches")
             self.stats.inc_value("storage/lost_items", len(self.buffer))
-            logger.error("storage: giving up on %d articles, the database stayed unavailable",
-                         len(self.buffer))
+            logger.error(
+                "storage: giving up on %d articles, the database stayed unavailable",
+                len(self.buffer),
+            )
         if self.engine is not None:
             self.engine.dispose()
 
@@ -105,8 +108,12 @@ class StoragePipeline:
             # The database is away (locked too long, server restarted, disk full): keep the
             # batch and try again with the next flush.
             self.stats.inc_value("storage/errors")
-            logger.error("storage: cannot write %d articles (%s: %s); keeping them for a retry",
-                         len(batch), exc.__class__.__name__, _first_line(exc))
+            logger.error(
+                "storage: cannot write %d articles (%s: %s); keeping them for a retry",
+                len(batch),
+                exc.__class__.__name__,
+                _first_line(exc),
+            )
             self._tag_ids.clear()  # ids from a rolled-back transaction may not exist
             return False
         except SQLAlchemyError:
@@ -127,15 +134,21 @@ class StoragePipeline:
             except (OperationalError, InterfaceError) as exc:
                 self.buffer = batch[position:]
                 self.stats.inc_value("storage/errors")
-                logger.error("storage: database unavailable (%s); keeping %d articles",
-                             _first_line(exc), len(self.buffer))
+                logger.error(
+                    "storage: database unavailable (%s); keeping %d articles",
+                    _first_line(exc),
+                    len(self.buffer),
+                )
                 return False
             except SQLAlchemyError as exc:
                 self._tag_ids.clear()
                 self.stats.inc_value("storage/errors")
                 self.stats.inc_value("storage/rejected")
-                logger.error("storage: article rejected by the database, not stored: %s (%s)",
-                             item.url, _first_line(exc))
+                logger.error(
+                    "storage: article rejected by the database, not stored: %s (%s)",
+                    item.url,
+                    _first_line(exc),
+                )
         self.buffer = []
         return True
 
@@ -149,13 +162,25 @@ class StoragePipeline:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_STORE_LOCK})
 
-    def _write(self, conn: Connection, batch: list[ArticleItem], run_id: int | None) -> dict[str, int]:
-        counts = {"storage/new": 0, "storage/updated": 0, "storage/duplicate_dropped": 0,
-                  "storage/near_duplicate": 0, "crawl/items_new": 0, "crawl/items_duplicate": 0}
+    def _write(
+        self, conn: Connection, batch: list[ArticleItem], run_id: int | None
+    ) -> dict[str, int]:
+        counts = {
+            "storage/new": 0,
+            "storage/updated": 0,
+            "storage/duplicate_dropped": 0,
+            "storage/near_duplicate": 0,
+            "crawl/items_new": 0,
+            "crawl/items_duplicate": 0,
+        }
         now = utcnow()
         urls = list(dict.fromkeys(item.url for item in batch))
-        existing = {url: article_id for url, article_id in conn.execute(
-            select(Article.url, Article.id).where(Article.url.in_(urls)))}
+        existing = {
+            url: article_id
+            for url, article_id in conn.execute(
+                select(Article.url, Article.id).where(Article.url.in_(urls))
+            )
+        }
         for item in batch:
             values = _row_values(item, run_id, now)
             article_id = existing.get(item.url)
@@ -176,9 +201,14 @@ class StoragePipeline:
                 if item.duplicate_of is not None:
                     counts["storage/near_duplicate"] += 1
                 article_id = conn.execute(
-                    Article.__table__.insert().values(
-                        **values, url=item.url, first_seen_at=now, duplicate_of=item.duplicate_of,
-                    ).returning(Article.__table__.c.id)
+                    Article.__table__.insert()
+                    .values(
+                        **values,
+                        url=item.url,
+                        first_seen_at=now,
+                        duplicate_of=item.duplicate_of,
+                    )
+                    .returning(Article.__table__.c.id)
                 ).scalar_one()
                 existing[item.url] = article_id
                 if self.index is not None:
@@ -195,10 +225,13 @@ class StoragePipeline:
             tag_id = self._tag_id(conn, tag.name, tag.kind)
             rows[tag_id] = max(rows.get(tag_id, 0.0), float(tag.score))
         if rows:
-            conn.execute(ArticleTag.__table__.insert(), [
-                {"article_id": article_id, "tag_id": tag_id, "score": score}
-                for tag_id, score in rows.items()
-            ])
+            conn.execute(
+                ArticleTag.__table__.insert(),
+                [
+                    {"article_id": article_id, "tag_id": tag_id, "score": score}
+                    for tag_id, score in rows.items()
+                ],
+            )
 
     def _tag_id(self, conn: Connection, name: str, kind: str) -> int:
         key = (name, kind)

@@ -12,18 +12,24 @@ BASE = "http://www.example.cn/news/index.html"
 
 def page(main: str, extra: str = "") -> str:
     nav = "".join(f'<li><a href="/channel/{i}/">频道栏目名称{i}</a></li>' for i in range(12))
-    side = "".join(f'<li><a href="/news/2024/0101/{900 + i}.html">热门文章标题第{i}篇的内容</a></li>'
-                   for i in range(4))
-    return (f'<html><body><div class="nav"><ul>{nav}</ul></div>'
-            '<div class="top"><a href="/member/login.aspx">会员登录入口在这里</a></div>'
-            f'<div class="main">{main}</div>'
-            f'<div class="side"><h3>热点排行</h3><ul>{side}</ul></div>{extra}'
-            '<div class="footer"><a href="/about/">关于我们的公司介绍</a></div></body></html>')
+    side = "".join(
+        f'<li><a href="/news/2024/0101/{900 + i}.html">热门文章标题第{i}篇的内容</a></li>'
+        for i in range(4)
+    )
+    return (
+        f'<html><body><div class="nav"><ul>{nav}</ul></div>'
+        '<div class="top"><a href="/member/login.aspx">会员登录入口在这里</a></div>'
+        f'<div class="main">{main}</div>'
+        f'<div class="side"><h3>热点排行</h3><ul>{side}</ul></div>{extra}'
+        '<div class="footer"><a href="/about/">关于我们的公司介绍</a></div></body></html>'
+    )
 
 
 def headlines(n: int, href: str = "/news/2024/0311/{i}.html") -> str:
-    items = "".join(f'<li><a href="{href.format(i=i)}">工业自动化行业新闻标题第{i}条</a></li>'
-                    for i in range(100, 100 + n))
+    items = "".join(
+        f'<li><a href="{href.format(i=i)}">工业自动化行业新闻标题第{i}条</a></li>'
+        for i in range(100, 100 + n)
+    )
     return f'<ul class="list">{items}</ul>'
 
 
@@ -34,15 +40,19 @@ def test_main_list_links_are_articles_and_nav_sidebar_login_footer_are_not():
 
 
 def test_offsite_links_are_not_followed():
-    main = headlines(5) + '<ul class="list"><li><a href="http://other.com/news/2024/1.html">' \
-        '站外媒体的一篇新闻标题</a></li></ul>'
+    main = (
+        headlines(5) + '<ul class="list"><li><a href="http://other.com/news/2024/1.html">'
+        "站外媒体的一篇新闻标题</a></li></ul>"
+    )
     urls = [u for u, _ in classify_list_page(page(main), BASE, SITE).articles]
     assert all("other.com" not in u for u in urls) and len(urls) == 5
 
 
 def test_tracking_parameter_copies_collapse_into_one_link():
-    main = headlines(4) + '<ul class="list"><li><a href="/news/2024/0311/100.html?from=wx">' \
-        '工业自动化行业新闻标题第100条</a></li></ul>'
+    main = (
+        headlines(4) + '<ul class="list"><li><a href="/news/2024/0311/100.html?from=wx">'
+        "工业自动化行业新闻标题第100条</a></li></ul>"
+    )
     urls = [u for u, _ in classify_list_page(page(main), BASE, SITE).articles]
     assert urls.count("http://www.example.cn/news/2024/0311/100.html") == 1
 
@@ -56,20 +66,42 @@ def test_query_string_article_urls():
 @pytest.mark.parametrize(
     ("pager", "page_url", "page_number", "expected"),
     [
-        ('<a href="index_2.html">2</a><a href="index_3.html">3</a><a href="index_2.html">下一页</a>',
-         "http://www.example.cn/news/index.html", 1, "http://www.example.cn/news/index_2.html"),
-        ('<a href="list_12.html">上一页</a><a href="list_12_3.html">下一页</a>',
-         "http://www.example.cn/news/list_12_2.html", 2,
-         "http://www.example.cn/news/list_12_3.html"),
-        ('<a href="?page=1">1</a> <a href="?page=2">2</a> <a href="?page=3">3</a>',
-         "http://www.example.cn/news/list.aspx?page=1", 1,
-         "http://www.example.cn/news/list.aspx?page=2"),
-        ('<a href="/news/page/3/">3</a><a href="/news/page/4/">4</a>',
-         "http://www.example.cn/news/page/3/", 3, "http://www.example.cn/news/page/4/"),
-        ('<a href="list.aspx?p=5">下页</a>', "http://www.example.cn/news/list.aspx?p=4", 4,
-         "http://www.example.cn/news/list.aspx?p=5"),
-        ('<a rel="next" href="/news/more-2.html">更多</a>', BASE, 1,
-         "http://www.example.cn/news/more-2.html"),
+        (
+            '<a href="index_2.html">2</a><a href="index_3.html">3</a><a href="index_2.html">下一页</a>',
+            "http://www.example.cn/news/index.html",
+            1,
+            "http://www.example.cn/news/index_2.html",
+        ),
+        (
+            '<a href="list_12.html">上一页</a><a href="list_12_3.html">下一页</a>',
+            "http://www.example.cn/news/list_12_2.html",
+            2,
+            "http://www.example.cn/news/list_12_3.html",
+        ),
+        (
+            '<a href="?page=1">1</a> <a href="?page=2">2</a> <a href="?page=3">3</a>',
+            "http://www.example.cn/news/list.aspx?page=1",
+            1,
+            "http://www.example.cn/news/list.aspx?page=2",
+        ),
+        (
+            '<a href="/news/page/3/">3</a><a href="/news/page/4/">4</a>',
+            "http://www.example.cn/news/page/3/",
+            3,
+            "http://www.example.cn/news/page/4/",
+        ),
+        (
+            '<a href="list.aspx?p=5">下页</a>',
+            "http://www.example.cn/news/list.aspx?p=4",
+            4,
+            "http://www.example.cn/news/list.aspx?p=5",
+        ),
+        (
+            '<a rel="next" href="/news/more-2.html">更多</a>',
+            BASE,
+            1,
+            "http://www.example.cn/news/more-2.html",
+        ),
         ('<a href="index_2.html">&gt;</a>', BASE, 1, "http://www.example.cn/news/index_2.html"),
     ],
 )
@@ -81,17 +113,26 @@ def test_next_list_page_in_every_common_style(pager, page_url, page_number, expe
 
 def test_last_page_has_no_next_page():
     html = page(headlines(3) + '<div class="pages"><a href="index.html">1</a> 2</div>')
-    assert classify_list_page(html, "http://www.example.cn/news/index_2.html", SITE,
-                              page_number=2).next_pages == []
+    assert (
+        classify_list_page(
+            html, "http://www.example.cn/news/index_2.html", SITE, page_number=2
+        ).next_pages
+        == []
+    )
 
 
 def test_profile_selectors_override_the_heuristics():
-    html = page('<div class="feed"><a href="/a/x.html">短</a><a href="/a/y.html">短</a></div>'
-                '<a class="more" href="/news/p2.html">more</a>')
-    links = classify_list_page(html, BASE, SITE, list_links_selector="div.feed a",
-                               next_page_selector="a.more")
-    assert [u for u, _ in links.articles] == ["http://www.example.cn/a/x.html",
-                                              "http://www.example.cn/a/y.html"]
+    html = page(
+        '<div class="feed"><a href="/a/x.html">短</a><a href="/a/y.html">短</a></div>'
+        '<a class="more" href="/news/p2.html">more</a>'
+    )
+    links = classify_list_page(
+        html, BASE, SITE, list_links_selector="div.feed a", next_page_selector="a.more"
+    )
+    assert [u for u, _ in links.articles] == [
+        "http://www.example.cn/a/x.html",
+        "http://www.example.cn/a/y.html",
+    ]
     assert links.next_pages == ["http://www.example.cn/news/p2.html"]
 
 

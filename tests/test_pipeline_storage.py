@@ -15,10 +15,16 @@ from pipelines.storage import StoragePipeline
 
 def item(n: int, **overrides: object) -> ArticleItem:
     fields = dict(
-        url=f"http://www.a.cn/news/{n}.html", fetched_url=f"http://www.a.cn/news/{n}.html",
-        portal="a", portal_name="A网", section="行业动态", title=f"标题{n}",
-        body=f"第{n}篇文章的正文。\n第二段。", published_at=datetime(2024, 3, 11, 6, 20, tzinfo=UTC),
-        source="A网", content_hash=f"{n:064x}",
+        url=f"http://www.a.cn/news/{n}.html",
+        fetched_url=f"http://www.a.cn/news/{n}.html",
+        portal="a",
+        portal_name="A网",
+        section="行业动态",
+        title=f"标题{n}",
+        body=f"第{n}篇文章的正文。\n第二段。",
+        published_at=datetime(2024, 3, 11, 6, 20, tzinfo=UTC),
+        source="A网",
+        content_hash=f"{n:064x}",
         tags=[Tag("电力", "industry", 0.8), Tag("国家电网", "company", 1.0)],
     )
     fields.update(overrides)
@@ -48,7 +54,9 @@ def test_rows_tags_and_seen_times(sqlite_url):
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 3
     assert count(sqlite_url, "SELECT count(*) FROM tags") == 2
     assert count(sqlite_url, "SELECT count(*) FROM article_tags") == 6
-    assert count(sqlite_url, "SELECT count(*) FROM articles WHERE first_seen_at = last_seen_at") == 3
+    assert (
+        count(sqlite_url, "SELECT count(*) FROM articles WHERE first_seen_at = last_seen_at") == 3
+    )
 
 
 def test_storing_the_same_url_again_updates_the_row(sqlite_url):
@@ -61,7 +69,9 @@ def test_storing_the_same_url_again_updates_the_row(sqlite_url):
     second.close_spider()
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 1
     assert count(sqlite_url, "SELECT count(*) FROM articles WHERE title = '新标题'") == 1
-    assert count(sqlite_url, "SELECT count(*) FROM articles WHERE last_seen_at > first_seen_at") == 1
+    assert (
+        count(sqlite_url, "SELECT count(*) FROM articles WHERE last_seen_at > first_seen_at") == 1
+    )
     assert second.stats.get_value("storage/updated") == 2
 
 

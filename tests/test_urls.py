@@ -10,14 +10,22 @@ from crawler.urls import canonical_url, on_site, site_of, strip_tracking
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("http://www.gongkong.com/news/202403/123.html?from=timeline",
-         "http://www.gongkong.com/news/202403/123.html"),
-        ("http://www.gongkong.com/news/202403/123.html?utm_source=wx&utm_medium=share",
-         "http://www.gongkong.com/news/202403/123.html"),
-        ("https://www.ca800.com/news/d_1.html?spm=a2c4g.11186623&id=5",
-         "https://www.ca800.com/news/d_1.html?id=5"),
-        ("HTTP://WWW.Chuandong.COM:80/News/detail.aspx?id=7#comments",
-         "http://www.chuandong.com/News/detail.aspx?id=7"),
+        (
+            "http://www.gongkong.com/news/202403/123.html?from=timeline",
+            "http://www.gongkong.com/news/202403/123.html",
+        ),
+        (
+            "http://www.gongkong.com/news/202403/123.html?utm_source=wx&utm_medium=share",
+            "http://www.gongkong.com/news/202403/123.html",
+        ),
+        (
+            "https://www.ca800.com/news/d_1.html?spm=a2c4g.11186623&id=5",
+            "https://www.ca800.com/news/d_1.html?id=5",
+        ),
+        (
+            "HTTP://WWW.Chuandong.COM:80/News/detail.aspx?id=7#comments",
+            "http://www.chuandong.com/News/detail.aspx?id=7",
+        ),
         ("https://a.com:443/x/1.html", "https://a.com/x/1.html"),
         ("http://a.com/detail.aspx?page=1&id=7", "http://a.com/detail.aspx?id=7&page=1"),
         ("http://a.com/x/1.html;jsessionid=ABC123", "http://a.com/x/1.html"),
@@ -30,16 +38,26 @@ def test_tracking_parameters_and_cosmetic_differences_are_removed(url, expected)
 
 
 def test_rel_canonical_is_honoured_on_the_same_site():
-    assert canonical_url("http://www.a.com/print.aspx?id=7", "/news/7.html") == \
-        "http://www.a.com/news/7.html"
-    assert canonical_url("http://www.a.com/news/7.html?from=rss",
-                         "http://a.com/news/7.html?utm_source=x") == "http://a.com/news/7.html"
+    assert (
+        canonical_url("http://www.a.com/print.aspx?id=7", "/news/7.html")
+        == "http://www.a.com/news/7.html"
+    )
+    assert (
+        canonical_url(
+            "http://www.a.com/news/7.html?from=rss", "http://a.com/news/7.html?utm_source=x"
+        )
+        == "http://a.com/news/7.html"
+    )
 
 
-@pytest.mark.parametrize("declared", ["http://other.com/news/7.html", "/", "", "javascript:void(0)"])
+@pytest.mark.parametrize(
+    "declared", ["http://other.com/news/7.html", "/", "", "javascript:void(0)"]
+)
 def test_rel_canonical_pointing_elsewhere_or_at_the_home_page_is_ignored(declared):
-    assert canonical_url("http://www.a.com/news/7.html?from=x", declared) == \
-        "http://www.a.com/news/7.html"
+    assert (
+        canonical_url("http://www.a.com/news/7.html?from=x", declared)
+        == "http://www.a.com/news/7.html"
+    )
 
 
 def test_sites_and_ports():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from alembic import context
-from sqlalchemy import create_engine
+import os
 
+from alembic import context
+
+from crawler.db import make_engine
 from crawler.models import Base
 
 config = context.config
@@ -23,7 +25,9 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     # Plain `alembic upgrade head` from the command line (alembic.ini next to scrapy.cfg).
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = make_engine(
+        os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url") or ""
+    )
     with engine.begin() as conn:
         context.configure(
             connection=conn,

@@ -15,13 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import Response
 from scrapy.exceptions import (
     DownloadCancelledError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
 )
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectionRefusedError,
@@ -56,8 +56,11 @@ class PortalSpider(scrapy.Spider):
     name = "portal"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        params_kwargs = {k: kwargs.pop(k) for k in list(kwargs)
-                         if k in {"portal", "url", "section", "max_pages", "refresh"}}
+        params_kwargs = {
+            k: kwargs.pop(k)
+            for k in list(kwargs)
+            if k in {"portal", "url", "section", "max_pages", "refresh"}
+        }
         super().__init__(*args, **kwargs)
         self.params = PortalSpiderParams.from_kwargs(**params_kwargs)
         self.targets: list[_Target] = []
@@ -81,8 +84,11 @@ class PortalSpider(scrapy.Spider):
             self.targets = [_Target(portal, portal.sections[0])]
         else:
             registry = load_portals(settings.get("PORTALS_FILE") or None)
-            portals = ([registry.get(k) for k in self.params.portals] if self.params.portals
-                       else list(registry.enabled()))
+            portals = (
+                [registry.get(k) for k in self.params.portals]
+                if self.params.portals
+                else list(registry.enabled())
+            )
             for portal in portals:
                 sections = portal.sections
                 if self.params.url:
@@ -137,8 +143,14 @@ class PortalSpider(scrapy.Spider):
         new = [u for u in urls if u not in stored]
         self.crawler.stats.inc_value("portal/article_links", len(urls))
         self.crawler.stats.inc_value("portal/article_links_known", len(urls) - len(new))
-        logger.info("list page %s (%s, page %d): %d article links, %d new",
-                    response.url, target.portal.key, page, len(urls), len(new))
+        logger.info(
+            "list page %s (%s, page %d): %d article links, %d new",
+            response.url,
+            target.portal.key,
+            page,
+            len(urls),
+            len(new),
+        )
         for url in new:
             if url in self._requested:
                 continue
@@ -156,7 +168,9 @@ class PortalSpider(scrapy.Spider):
                 meta={"page_kind": "article"},
             )
         if not new and urls:
-            logger.info("stopping pagination of %s at page %d: nothing new", target.section.url, page)
+            logger.info(
+                "stopping pagination of %s at page %d: nothing new", target.section.url, page
+            )
             return
         if page >= self.max_pages_for(target.portal):
             return
@@ -182,8 +196,9 @@ class PortalSpider(scrapy.Spider):
         )
         if extracted.page_type != "article" or not extracted.title or not extracted.body:
             self._count_error("not_article")
-            logger.warning("not an article (%s, no title or body): %s",
-                           extracted.page_type, response.url)
+            logger.warning(
+                "not an article (%s, no title or body): %s", extracted.page_type, response.url
+            )
             return
         self.crawler.stats.inc_value("portal/articles_extracted")
         yield ArticleItem(
@@ -191,7 +206,8 @@ class PortalSpider(scrapy.Spider):
             fetched_url=response.url,
             portal=portal.key,
             portal_name=portal.name,
-            section=target.section.name or (extracted.breadcrumb[-1] if extracted.breadcrumb else None),
+            section=target.section.name
+            or (extracted.breadcrumb[-1] if extracted.breadcrumb else None),
             title=extracted.title,
             body=extracted.body,
             published_at=extracted.published_at,
@@ -243,8 +259,10 @@ class PortalSpider(scrapy.Spider):
             return
         elif failure.check(IgnoreRequest) and "redirect" in failure.getErrorMessage().lower():
             reason, detail = "redirect_loop", "too many redirects (redirect loop?)"
-        elif failure.check(DownloadCancelledError, DownloadTimeoutError) and \
-                "max size" in failure.getErrorMessage():
+        elif (
+            failure.check(DownloadCancelledError, DownloadTimeoutError)
+            and "max size" in failure.getErrorMessage()
+        ):
             reason, detail = "too_large", failure.getErrorMessage()
         else:
             reason = failure.type.__name__ if failure.type else "error"

@@ -1,0 +1,87 @@
+"""One measured crawl in this process (run by crawl_throughput.py as a child process).
+
+Prints one JSON line: pages fetched, wall seconds between spider open and close, CPU seconds of
+this process in that window, peak RSS. Startup (imports, jieba dictionary) is excluded from
+the window for both modes alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+class BareSpider(scrapy.Spider):
+    """Downloads the same pages as the full crawl and does nothing with them."""
+
+    name = "bare"
+
+    def __init__(self, urls_file: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.urls = Path(urls_file).read_text().split()
+
+    async def start(self):  # type: ignore[no-untyped-def]
+        for url in self.urls:
+            yield scrapy.Request(url, callback=self.parse, dont_filter=True)
+
+    def parse(self, response):  # type: ignore[no-untyped-def]
+        return None
+
+
+def main() -> None:
+    mode, target = sys.argv[1], sys.argv[2]
+    os.chdir(Path(__file__).resolve().parent.parent)
+    settings = get_project_settings()
+    settings.setdict({
+        "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "LOG_LEVEL": "WARNING",
+        "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "ROBOTSTXT_OBEY": False, "RETRY_ENABLED": False, "PORTAL_MAX_PAGES": 1000,
+    }, priority="cmdline")
+    if mode == "bare":
+        settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+        settings.set("EXTENSIONS", {}, priority="cmdline")
+    window: dict[str, float] = {}
+
+    def opened(spider: scrapy.Spider) -> None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        window["t0"], window["c0"] = time.perf_counter(), usage.ru_utime + usage.ru_stime
+
+    def closed(spider: scrapy.Spider) -> None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        window["t1"], window["c1"] = time.perf_counter(), usage.ru_utime + usage.ru_stime
+
+    process = CrawlerProcess(settings)
+    if mode == "bare":
+        crawler = process.create_crawler(BareSpider)
+        kwargs = {"urls_file": target}
+    else:
+        crawler = process.create_crawler("portal")
+        kwargs = {}
+    crawler.signals.connect(opened, signal=signals.spider_opened)
+    crawler.signals.connect(closed, signal=signals.spider_closed)
+    process.crawl(crawler, **kwargs)
+    process.start()
+    stats = crawler.stats.get_stats()
+    print(json.dumps({
+        "pages": stats.get("downloader/response_count", 0),
+        "items": stats.get("item_scraped_count", 0),
+        "stored": stats.get("storage/new", 0),
+        "seconds": window["t1"] - window["t0"],
+        "cpu": window["c1"] - window["c0"],
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""Turn one downloaded page into article fields (title, dateline, author, body ...).
+
+Pure functions, no Scrapy imports: the spider calls :func:`decode_html` then
+:func:`extract_article`; the pipelines interpret the raw byline/footer text further.
+"""
+
+from crawler.extraction.article import Extracted, Selectors, extract_article
+from crawler.extraction.dates import parse_dateline
+from crawler.extraction.encoding import decode_html
+
+__all__ = ["Extracted", "Selectors", "decode_html", "extract_article", "parse_dateline"]
