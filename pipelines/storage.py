@@ -184,6 +184,7 @@ class StoragePipeline:
         for item in batch:
             values = _row_values(item, run_id, now)
             article_id = existing.get(item.url)
+            refreshed = article_id is not None
             if article_id is not None:
                 conn.execute(update(Article).where(Article.id == article_id).values(**values))
                 counts["storage/updated"] += 1
@@ -215,11 +216,14 @@ class StoragePipeline:
                     self.index.add(conn, article_id, item)
                 counts["storage/new"] += 1
                 counts["crawl/items_new"] += 1
-            self._write_tags(conn, article_id, item.tags)
+            self._write_tags(conn, article_id, item.tags, replace=refreshed)
         return counts
 
-    def _write_tags(self, conn: Connection, article_id: int, tags: Iterable[Tag]) -> None:
-        conn.execute(ArticleTag.__table__.delete().where(ArticleTag.article_id == article_id))
+    def _write_tags(
+        self, conn: Connection, article_id: int, tags: Iterable[Tag], replace: bool
+    ) -> None:
+        if replace:
+            conn.execute(ArticleTag.__table__.delete().where(ArticleTag.article_id == article_id))
         rows: dict[int, float] = {}
         for tag in tags:
             tag_id = self._tag_id(conn, tag.name, tag.kind)

@@ -32,6 +32,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.config import DATA_DIR, ConfigError, load_yaml
 from crawler.items import Tag
+from crawler.workers import WorkerPool, default_workers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -102,14 +103,17 @@ class Taxonomy:
 def _require_str(path: Path, key: str, value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(
-            path, key, f"{what} must be a string, got {type(value).__name__} {value!r}",
+            path,
+            key,
+            f"{what} must be a string, got {type(value).__name__} {value!r}",
             "quote the value or write it as plain text",
         )
     if not value.strip():
         raise ConfigError(path, key, f"{what} is empty", "remove the entry or fill it in")
     if value != value.strip():
-        raise ConfigError(path, key, f"{what} {value!r} has leading/trailing spaces",
-                          "remove the spaces")
+        raise ConfigError(
+            path, key, f"{what} {value!r} has leading/trailing spaces", "remove the spaces"
+        )
     return value
 
 
@@ -117,8 +121,12 @@ def _number(path: Path, key: str, value: Any, *, integer: bool, minimum: float) 
     ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not ok_type or value < minimum:
         kind = "an integer" if integer else "a number"
-        raise ConfigError(path, key, f"must be {kind} >= {minimum:g}, got {value!r}",
-                          f"write {kind} such as {_SCORING_DEFAULTS.get(key.split('.')[-1], 1)}")
+        raise ConfigError(
+            path,
+            key,
+            f"must be {kind} >= {minimum:g}, got {value!r}",
+            f"write {kind} such as {_SCORING_DEFAULTS.get(key.split('.')[-1], 1)}",
+        )
     return float(value)
 
 
@@ -126,14 +134,22 @@ def _parse_scoring(path: Path, raw: Any) -> Scoring:
     if raw is None:
         return Scoring()
     if not isinstance(raw, Mapping):
-        raise ConfigError(path, "scoring", "must be a mapping",
-                          "write e.g. 'scoring: {min_score: 4, min_keywords: 2}'")
+        raise ConfigError(
+            path,
+            "scoring",
+            "must be a mapping",
+            "write e.g. 'scoring: {min_score: 4, min_keywords: 2}'",
+        )
     values: dict[str, Any] = {}
     for name, value in raw.items():
         key = f"scoring.{name}"
         if name not in _SCORING_DEFAULTS:
-            raise ConfigError(path, key, "unknown scoring option",
-                              f"use one of {', '.join(sorted(_SCORING_DEFAULTS))}")
+            raise ConfigError(
+                path,
+                key,
+                "unknown scoring option",
+                f"use one of {', '.join(sorted(_SCORING_DEFAULTS))}",
+            )
         integer = name in _INTEGER_SCORING_KEYS
         minimum = 1 if integer or name == "title_weight" else 0
         number = _number(path, key, value, integer=integer, minimum=minimum)
@@ -144,35 +160,55 @@ def _parse_scoring(path: Path, raw: Any) -> Scoring:
 def _parse_keyword(path: Path, key: str, entry: Any) -> tuple[str, float]:
     if isinstance(entry, Mapping):
         if len(entry) != 1:
-            raise ConfigError(path, key, f"a weighted keyword needs exactly one 'word: weight' "
-                              f"pair, got {dict(entry)!r}", "write it as '- 炼油: 2'")
+            raise ConfigError(
+                path,
+                key,
+                f"a weighted keyword needs exactly one 'word: weight' pair, got {dict(entry)!r}",
+                "write it as '- 炼油: 2'",
+            )
         ((word, weight),) = entry.items()
         word = _require_str(path, key, word, "keyword")
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
-            raise ConfigError(path, key, f"weight of {word!r} must be a positive number, "
-                              f"got {weight!r}", "write e.g. '- 炼油: 2'")
+            raise ConfigError(
+                path,
+                key,
+                f"weight of {word!r} must be a positive number, got {weight!r}",
+                "write e.g. '- 炼油: 2'",
+            )
         return word, float(weight)
     return _require_str(path, key, entry, "keyword"), 1.0
 
 
 def _parse_industries(path: Path, raw: Any) -> dict[str, dict[str, float]]:
     if not isinstance(raw, Mapping) or not raw:
-        raise ConfigError(path, "industries", "must be a non-empty mapping of tag -> keywords",
-                          "write e.g. 'industries: {电力: [电网, 变电站]}'")
+        raise ConfigError(
+            path,
+            "industries",
+            "must be a non-empty mapping of tag -> keywords",
+            "write e.g. 'industries: {电力: [电网, 变电站]}'",
+        )
     industries: dict[str, dict[str, float]] = {}
     for name, keywords in raw.items():
         key = f"industries.{name}"
         _require_str(path, key, name, "industry name")
         if not isinstance(keywords, list) or not keywords:
-            raise ConfigError(path, key, "keyword list is empty or not a list",
-                              "give at least two keywords as a YAML list")
+            raise ConfigError(
+                path,
+                key,
+                "keyword list is empty or not a list",
+                "give at least two keywords as a YAML list",
+            )
         table: dict[str, float] = {}
         for i, entry in enumerate(keywords):
             word, weight = _parse_keyword(path, f"{key}[{i}]", entry)
             folded = _fold(word)
             if folded in table:
-                raise ConfigError(path, f"{key}[{i}]", f"duplicate keyword {word!r}",
-                                  "remove the second occurrence")
+                raise ConfigError(
+                    path,
+                    f"{key}[{i}]",
+                    f"duplicate keyword {word!r}",
+                    "remove the second occurrence",
+                )
             table[folded] = weight
         industries[name] = table
     return industries
@@ -182,23 +218,29 @@ def _parse_companies(path: Path, raw: Any) -> dict[str, tuple[str, ...]]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise ConfigError(path, "companies", "must be a mapping of name -> aliases",
-                          "write e.g. 'companies: {中国石化: [中国石化, 中石化, Sinopec]}'")
+        raise ConfigError(
+            path,
+            "companies",
+            "must be a mapping of name -> aliases",
+            "write e.g. 'companies: {中国石化: [中国石化, 中石化, Sinopec]}'",
+        )
     companies: dict[str, tuple[str, ...]] = {}
     owner: dict[str, str] = {}
     for name, aliases in raw.items():
         key = f"companies.{name}"
         _require_str(path, key, name, "company name")
         if not isinstance(aliases, list) or not aliases:
-            raise ConfigError(path, key, "alias list is empty or not a list",
-                              f"write e.g. '{name}: [{name}]'")
+            raise ConfigError(
+                path, key, "alias list is empty or not a list", f"write e.g. '{name}: [{name}]'"
+            )
         kept: list[str] = []
         for i, alias in enumerate(aliases):
             alias = _require_str(path, f"{key}[{i}]", alias, "alias")
             folded = _fold(alias)
             if owner.get(folded, name) != name:
                 raise ConfigError(
-                    path, f"{key}[{i}]",
+                    path,
+                    f"{key}[{i}]",
                     f"alias {alias!r} is already listed under company {owner[folded]!r}",
                     "keep the alias under one company only",
                 )
@@ -213,8 +255,9 @@ def _parse_stop_words(path: Path, raw: Any) -> frozenset[str]:
     if raw is None:
         return frozenset()
     if not isinstance(raw, list):
-        raise ConfigError(path, "stop_words", "must be a list of words",
-                          "write e.g. 'stop_words: [公司, 表示]'")
+        raise ConfigError(
+            path, "stop_words", "must be a list of words", "write e.g. 'stop_words: [公司, 表示]'"
+        )
     return frozenset(
         _require_str(path, f"stop_words[{i}]", w, "stop word").lower() for i, w in enumerate(raw)
     )
@@ -230,12 +273,17 @@ def load_taxonomy(path: str | Path = DEFAULT_TAXONOMY_FILE) -> Taxonomy:
     p = Path(path)
     data = load_yaml(p)
     if not isinstance(data, Mapping):
-        raise ConfigError(p, "<root>", "the file must be a YAML mapping",
-                          "start from crawler/data/taxonomy.yaml")
+        raise ConfigError(
+            p, "<root>", "the file must be a YAML mapping", "start from crawler/data/taxonomy.yaml"
+        )
     for name in data:
         if name not in _TOP_LEVEL_KEYS:
-            raise ConfigError(p, str(name), "unknown top-level key",
-                              f"use only {', '.join(sorted(_TOP_LEVEL_KEYS))}")
+            raise ConfigError(
+                p,
+                str(name),
+                "unknown top-level key",
+                f"use only {', '.join(sorted(_TOP_LEVEL_KEYS))}",
+            )
     return Taxonomy(
         industries=_parse_industries(p, data.get("industries")),
         companies=_parse_companies(p, data.get("companies")),
@@ -265,8 +313,12 @@ class _KeywordExtractor:
         tokenizer.initialize()
         if userdict:
             if not Path(userdict).is_file():
-                raise ConfigError(userdict, "<file>", "jieba user dictionary not found",
-                                  "point TAGGING_USERDICT_FILE at an existing file")
+                raise ConfigError(
+                    userdict,
+                    "<file>",
+                    "jieba user dictionary not found",
+                    "point TAGGING_USERDICT_FILE at an existing file",
+                )
             tokenizer.load_userdict(userdict)
         tfidf = jieba.analyse.TFIDF()
         tfidf.tokenizer = tokenizer
@@ -353,17 +405,21 @@ class Tagger:
         for name, table in taxonomy.industries.items():
             for word, weight in table.items():
                 industries.setdefault(word, []).append((name, weight))
-        companies = {_fold(a): name for name, aliases in taxonomy.companies.items()
-                     for a in aliases}
+        companies = {
+            _fold(a): name for name, aliases in taxonomy.companies.items() for a in aliases
+        }
         automaton = ahocorasick.Automaton()
         for word in industries.keys() | companies.keys():
-            automaton.add_word(word, _Pattern(
-                length=len(word),
-                ascii_start=word[0] in _ASCII_ALNUM,
-                ascii_end=word[-1] in _ASCII_ALNUM,
-                industries=tuple(industries.get(word, ())),
-                company=companies.get(word),
-            ))
+            automaton.add_word(
+                word,
+                _Pattern(
+                    length=len(word),
+                    ascii_start=word[0] in _ASCII_ALNUM,
+                    ascii_end=word[-1] in _ASCII_ALNUM,
+                    industries=tuple(industries.get(word, ())),
+                    company=companies.get(word),
+                ),
+            )
         automaton.make_automaton()
         return automaton
 
@@ -397,8 +453,14 @@ class Tagger:
                 free_from = start - neg_len
         return chosen
 
-    def _count(self, patterns: Iterable[_Pattern], weight: float, cap: float,
-               industry: dict[str, dict[str, float]], company: dict[str, float]) -> None:
+    def _count(
+        self,
+        patterns: Iterable[_Pattern],
+        weight: float,
+        cap: float,
+        industry: dict[str, dict[str, float]],
+        company: dict[str, float],
+    ) -> None:
         for p in patterns:
             if p.company is not None:
                 company[p.company] = company.get(p.company, 0.0) + weight
@@ -486,6 +548,11 @@ def get_tagger(
     )
 
 
+def tag_article(config: tuple[Any, ...], title: str, body: str) -> list[Tag]:
+    """``get_tagger(*config).tag(title, body)``: a picklable call for a worker process."""
+    return get_tagger(*config).tag(title, body)
+
+
 # -- Scrapy pipeline ----------------------------------------------------------------------
 
 
@@ -506,6 +573,7 @@ class TaggingPipeline:
         keywords_enabled: bool = True,
         stats: StatsCollector | None = None,
         lead_chars: int = DEFAULT_LEAD_CHARS,
+        workers: int = 0,
     ) -> None:
         self.taxonomy_file = str(taxonomy_file)
         self.userdict_file = str(userdict_file) if userdict_file else None
@@ -514,6 +582,8 @@ class TaggingPipeline:
         self.stats = stats
         self.lead_chars = lead_chars
         self.tagger: Tagger | None = None
+        self.workers = workers
+        self.pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TaggingPipeline:
@@ -522,9 +592,12 @@ class TaggingPipeline:
             raise NotConfigured("tagging disabled by TAGGING_ENABLED=False")
         max_keywords = settings.getint("TAGGING_MAX_KEYWORDS", DEFAULT_MAX_KEYWORDS)
         if max_keywords < 0:
-            raise ConfigError("<settings>", "TAGGING_MAX_KEYWORDS",
-                              f"must be >= 0, got {max_keywords}",
-                              "set it to 0 (no keyword tags) or a small positive number")
+            raise ConfigError(
+                "<settings>",
+                "TAGGING_MAX_KEYWORDS",
+                f"must be >= 0, got {max_keywords}",
+                "set it to 0 (no keyword tags) or a small positive number",
+            )
         return cls(
             taxonomy_file=settings.get("TAGGING_TAXONOMY_FILE") or DEFAULT_TAXONOMY_FILE,
             userdict_file=settings.get("TAGGING_USERDICT_FILE") or DEFAULT_USERDICT_FILE,
@@ -532,20 +605,52 @@ class TaggingPipeline:
             keywords_enabled=settings.getbool("TAGGING_KEYWORDS_ENABLED", True),
             stats=crawler.stats,
             lead_chars=settings.getint("TAGGING_LEAD_CHARS", DEFAULT_LEAD_CHARS),
+            workers=_workers_setting(settings.getint("TAGGING_WORKERS", 0)),
         )
 
-    def open_spider(self) -> None:
-        self.tagger = get_tagger(
-            self.taxonomy_file, self.userdict_file, self.max_keywords, self.keywords_enabled,
+    @property
+    def _config(self) -> tuple[Any, ...]:
+        return (
+            self.taxonomy_file,
+            self.userdict_file,
+            self.max_keywords,
+            self.keywords_enabled,
             self.lead_chars,
         )
 
+    def open_spider(self) -> None:
+        if self.workers > 0:
+            # jieba's dictionaries load in the workers; this process never needs them.
+            load_taxonomy(self.taxonomy_file)  # fail here, with the file and key, if invalid
+            self.pool = WorkerPool(self.workers, get_tagger, self._config, name="tagging")
+        else:
+            self.tagger = get_tagger(*self._config)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
     def process_item(self, item: Any) -> Any:
+        if self.pool is not None:
+            return self._tag_in_worker(item)
         if self.tagger is None:  # used without a crawler (scripts, tests)
             self.open_spider()
         assert self.tagger is not None
         adapter = ItemAdapter(item)
-        tags = self.tagger.tag(adapter.get("title") or "", adapter.get("body") or "")
+        return self._apply(
+            item, self.tagger.tag(adapter.get("title") or "", adapter.get("body") or "")
+        )
+
+    async def _tag_in_worker(self, item: Any) -> Any:
+        assert self.pool is not None
+        adapter = ItemAdapter(item)
+        tags = await self.pool.run(
+            tag_article, self._config, adapter.get("title") or "", adapter.get("body") or ""
+        )
+        return self._apply(item, tags)
+
+    def _apply(self, item: Any, tags: list[Tag]) -> Any:
+        adapter = ItemAdapter(item)
         adapter["tags"] = tags
         if self.stats is not None:
             industries = sum(1 for t in tags if t.kind == "industry")
@@ -554,6 +659,10 @@ class TaggingPipeline:
             else:
                 self.stats.inc_value("tagging/untagged")
         return item
+
+
+def _workers_setting(value: int) -> int:
+    return default_workers() if value < 0 else value
 
 
 # -- timing -------------------------------------------------------------------------------
@@ -568,8 +677,9 @@ def _benchmark(fixtures: str | Path, rounds: int = 20) -> None:
     long_body = "".join(body for _, body in articles)
     while len(long_body) < 3000:
         long_body += long_body
-    long_articles = [(title, long_body[i * 37 % 500:][:3000]) for i, (title, _) in
-                     enumerate(articles)]
+    long_articles = [
+        (title, long_body[i * 37 % 500 :][:3000]) for i, (title, _) in enumerate(articles)
+    ]
     for label, batch in (("fixtures", articles), ("3000-char body", long_articles)):
         for title, body in batch:  # warm-up
             tagger.tag(title, body)
@@ -581,12 +691,17 @@ def _benchmark(fixtures: str | Path, rounds: int = 20) -> None:
                     tagger.tag(title, body)
             best = min(best, (time.perf_counter() - t0) / (rounds * len(batch)))
         mean_len = sum(len(b) for _, b in batch) / len(batch)
-        print(f"{label:>15}: {best * 1000:.3f} ms/article (best of 3 runs of "
-              f"{rounds}x{len(batch)}, mean body {mean_len:.0f} chars)")
+        print(
+            f"{label:>15}: {best * 1000:.3f} ms/article (best of 3 runs of "
+            f"{rounds}x{len(batch)}, mean body {mean_len:.0f} chars)"
+        )
 
 
 if __name__ == "__main__":
     import sys
 
-    _benchmark(sys.argv[1] if len(sys.argv) > 1
-               else Path(__file__).resolve().parent.parent / "tests/fixtures/tagging_articles.yaml")
+    _benchmark(
+        sys.argv[1]
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parent.parent / "tests/fixtures/tagging_articles.yaml"
+    )

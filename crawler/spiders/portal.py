@@ -31,13 +31,14 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.extraction import Selectors, decode_html, extract_article
+from crawler.extraction import Selectors, decode_html, extract_response
 from crawler.items import ArticleItem
 from crawler.known import KnownArticles
 from crawler.links import classify_list_page
 from crawler.params import PortalSpiderParams
 from crawler.profiles import Portal, Section, load_portals
 from crawler.urls import canonical_url, strip_tracking
+from crawler.workers import WorkerPool, default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class PortalSpider(scrapy.Spider):
                 self.targets.extend(_Target(portal, s) for s in sections)
         self.run_label = ",".join(dict.fromkeys(t.portal.key for t in self.targets)) or "none"
         self.known = KnownArticles(settings.get("DATABASE_URL"))
+        workers = settings.getint("EXTRACTION_WORKERS", -1)
+        self.workers = WorkerPool(default_workers() if workers < 0 else workers)
 
     def max_pages_for(self, portal: Portal) -> int:
         return self.params.max_pages or portal.max_pages or self.default_max_pages
@@ -124,10 +127,10 @@ class PortalSpider(scrapy.Spider):
         )
 
     def parse_list(self, response: Response, target: _Target, page: int) -> Iterator[Any]:
-        decoded = self._page_text(response, target, "list")
-        if decoded is None:
+        encoding_hint = self._check_page(response, target, "list")
+        if encoding_hint is False:
             return
-        text, _ = decoded
+        text, _ = decode_html(response.body, encoding_hint or None)
         self.crawler.stats.inc_value("portal/list_pages")
         links = classify_list_page(
             text,
@@ -177,22 +180,25 @@ class PortalSpider(scrapy.Spider):
         for next_url in links.next_pages:
             yield self._list_request(target, next_url, page + 1)
 
-    def parse_article(self, response: Response, target: _Target) -> Iterator[ArticleItem]:
-        decoded = self._page_text(response, target, "article")
-        if decoded is None:
+    async def parse_article(
+        self, response: Response, target: _Target
+    ) -> AsyncIterator[ArticleItem]:
+        encoding_hint = self._check_page(response, target, "article")
+        if encoding_hint is False:
             return
-        text, encoding = decoded
         fetched_at = datetime.now(UTC)
         portal = target.portal
-        extracted = extract_article(
-            text,
+        extracted, encoding = await self.workers.run(
+            extract_response,
+            response.body,
+            encoding_hint,
             response.url,
-            selectors=Selectors(
+            Selectors(
                 title=portal.selectors.title,
                 dateline=portal.selectors.dateline,
                 body=portal.selectors.body,
             ),
-            now=fetched_at,
+            fetched_at,
         )
         if extracted.page_type != "article" or not extracted.title or not extracted.body:
             self._count_error("not_article")
@@ -201,13 +207,15 @@ class PortalSpider(scrapy.Spider):
             )
             return
         self.crawler.stats.inc_value("portal/articles_extracted")
+        section = target.section.name or (
+            extracted.breadcrumb[-1] if extracted.breadcrumb else None
+        )
         yield ArticleItem(
             url=canonical_url(response.url, extracted.canonical_url),
             fetched_url=response.url,
             portal=portal.key,
             portal_name=portal.name,
-            section=target.section.name
-            or (extracted.breadcrumb[-1] if extracted.breadcrumb else None),
+            section=section,
             title=extracted.title,
             body=extracted.body,
             published_at=extracted.published_at,
@@ -223,21 +231,20 @@ class PortalSpider(scrapy.Spider):
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _page_text(self, response: Response, target: _Target, kind: str) -> tuple[str, str] | None:
-        """The decoded HTML of a page and its encoding, or None (logged, counted) if none."""
+    def _check_page(self, response: Response, target: _Target, kind: str) -> str | None | bool:
+        """The encoding hint for a usable HTML page, or False (logged, counted) if unusable."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if content_type and not content_type.startswith(_HTML_TYPES):
             self._count_error("non_html", kind)
             logger.warning("skipping %s page %s: not HTML (%s)", kind, response.url, content_type)
-            return None
+            return False
         if not response.body.strip():
             self._count_error("empty", kind)
             logger.warning("skipping %s page %s: empty body", kind, response.url)
-            return None
+            return False
         # A profile's encoding wins; otherwise the header is only a hint that decode_html
         # checks against the bytes and the page's own <meta> (portals often lie in one of them).
-        hint = target.portal.encoding or _header_charset(content_type)
-        return decode_html(response.body, hint)
+        return target.portal.encoding or _header_charset(content_type)
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -281,6 +288,7 @@ class PortalSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         if self.known is not None:
             self.known.close()
+        self.workers.close()
 
 
 def _header_charset(content_type: str) -> str | None:
