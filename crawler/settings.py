@@ -2,7 +2,8 @@
 
 Each component reads its own prefixed keys (``PORTAL_*``, ``STORAGE_*``, ``DEDUP_*``,
 ``TAGGING_*``, ``ATTRIBUTION_*``, ``CRAWLRUN_*``); environment variables that users set in
-production (``DATABASE_URL``, ``PORTALS_FILE``, ``REDIS_URL``) are read here once.
+production (``DATABASE_URL``, ``PORTALS_FILE``, ``EXTRACTION_WORKERS``, ``TAGGING_WORKERS``)
+are read here once.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 # Where things are.
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/portal.db")
 PORTALS_FILE = os.environ.get("PORTALS_FILE", "")  # empty: crawler/data/portals.yaml
-REDIS_URL = os.environ.get("REDIS_URL", "")
 
 # Spider.
 PORTAL_MAX_PAGES = 5  # list pages per section unless -a max_pages=N
@@ -68,6 +68,12 @@ ITEM_PIPELINES = {
 ATTRIBUTION_ENABLED = True
 ATTRIBUTION_ALIASES_FILE = ""  # empty: crawler/data/source_aliases.yaml
 DEDUP_ENABLED = True
+DEDUP_INDEX_CLASS = "pipelines.dedup.DedupIndex"  # asked by storage inside its transaction
+DEDUP_SIMHASH_THRESHOLD = 24  # max Hamming distance of a candidate worth verifying
+DEDUP_CONTAINMENT_THRESHOLD = 0.85  # shared 3-grams / 3-grams of the shorter text
+DEDUP_MIN_CHARS = 30  # shorter normalised texts: exact match only
+DEDUP_VERIFY_LIMIT = 8  # candidate bodies fetched and compared per lookup
+DEDUP_KEY_LIMIT = 16  # newest rows read per (band, key)
 TAGGING_ENABLED = True
 TAGGING_TAXONOMY_FILE = ""  # empty: crawler/data/taxonomy.yaml
 TAGGING_USERDICT_FILE = ""  # empty: crawler/data/jieba_userdict.txt
@@ -81,12 +87,6 @@ EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 100,
 }
 CRAWLRUN_TRIGGER = os.environ.get("CRAWL_TRIGGER", "manual")  # the scheduler passes 'schedule'
-
-# Shared frontier: with REDIS_URL set, many processes share one queue and dupefilter.
-if REDIS_URL:
-    SCHEDULER = "scrapy_redis.scheduler.Scheduler"
-    DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
-    SCHEDULER_PERSIST = True
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -52,10 +52,18 @@ class StoragePipeline:
         self.retry_attempts = settings.getint("STORAGE_CLOSE_RETRIES", 3)
         self.retry_delay = settings.getfloat("STORAGE_CLOSE_RETRY_DELAY", 1.0)
         index_path = settings.get("DEDUP_INDEX_CLASS", "pipelines.dedup.DedupIndex")
-        self.index: DuplicateIndex | None = (
-            load_object(index_path).from_settings(settings)
+        index_cls = (
+            load_object(index_path)
             if settings.getbool("DEDUP_ENABLED", True) and index_path
             else None
+        )
+        # from_crawler when the index counts dedup/* stats, from_settings otherwise.
+        self.index: DuplicateIndex | None = (
+            None
+            if index_cls is None
+            else index_cls.from_crawler(crawler)
+            if hasattr(index_cls, "from_crawler")
+            else index_cls.from_settings(settings)
         )
         self.buffer: list[ArticleItem] = []
         self.engine: Engine | None = None
@@ -176,17 +184,20 @@ class StoragePipeline:
         now = utcnow()
         urls = list(dict.fromkeys(item.url for item in batch))
         existing = {
-            url: article_id
-            for url, article_id in conn.execute(
-                select(Article.url, Article.id).where(Article.url.in_(urls))
+            url: (article_id, old_hash)
+            for url, article_id, old_hash in conn.execute(
+                select(Article.url, Article.id, Article.content_hash).where(Article.url.in_(urls))
             )
         }
         for item in batch:
             values = _row_values(item, run_id, now)
-            article_id = existing.get(item.url)
+            article_id, old_hash = existing.get(item.url, (None, None))
             refreshed = article_id is not None
             if article_id is not None:
                 conn.execute(update(Article).where(Article.id == article_id).values(**values))
+                if old_hash != item.content_hash and hasattr(self.index, "refresh"):
+                    # The body changed: its near-duplicate keys must follow.
+                    self.index.refresh(conn, article_id, item)  # type: ignore[union-attr]
                 counts["storage/updated"] += 1
                 counts["crawl/items_duplicate"] += 1
             else:
@@ -211,7 +222,7 @@ class StoragePipeline:
                     )
                     .returning(Article.__table__.c.id)
                 ).scalar_one()
-                existing[item.url] = article_id
+                existing[item.url] = (article_id, item.content_hash)
                 if self.index is not None:
                     self.index.add(conn, article_id, item)
                 counts["storage/new"] += 1
