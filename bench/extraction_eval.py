@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -49,7 +50,9 @@ if str(REPO_ROOT) not in sys.path:
 
 from crawler.extraction import decode_html, extract_article, parse_dateline  # noqa: E402
 
-DEFAULT_FOLDER = REPO_ROOT.parent / "shared" / "real-pages" / "cwced-dev"
+DEFAULT_FOLDER = Path(
+    os.environ.get("REAL_PAGES_DIR") or REPO_ROOT.parent / "shared" / "real-pages" / "cwced-dev"
+)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIXED_NOW = datetime(2024, 6, 1, tzinfo=ZoneInfo("UTC"))
 

@@ -64,6 +64,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +104,7 @@ SHINGLE = 3  # characters per shingle; changing it changes every stored simhash
 SIMHASH_BANDS = 4  # 16-bit bands: candidates within Hamming distance 3 are guaranteed
 ANCHOR_BAND = 16  # band number of sentence anchors in dedup_keys
 ANCHORS = 8  # anchors per article: its longest sentences
+SHINGLE_CACHE = 256  # articles whose shingle sets stay in memory (~100-250 KB each)
 ANCHOR_MIN_CHARS = 12  # normalised characters; shorter sentences (责任编辑：王敏) are no anchors
 
 _metadata = MetaData()
@@ -273,8 +275,8 @@ def anchor_keys(body: str) -> list[tuple[int, int]]:
     A reprint keeps most sentences verbatim even when it drops a paragraph or re-flows the
     paragraphs, and the longest sentences of a copy are mostly the longest of the original.
     """
-    sentences = {normalized_text(s)
-                 for s in _SENTENCE_RE.split(_nfkc(body))}
+    # NFKC once for the whole body; per sentence only what normalized_text adds to it.
+    sentences = {_NON_TEXT_RE.sub("", s.lower()) for s in _SENTENCE_RE.split(_nfkc(body))}
     longest = sorted((s for s in sentences if len(s) >= ANCHOR_MIN_CHARS),
                      key=lambda s: (-len(s), s))[:ANCHORS]
     return [(ANCHOR_BAND, to_signed64(int.from_bytes(
@@ -351,6 +353,11 @@ class DedupIndex:
         self.key_limit: int = _setting(settings, "DEDUP_KEY_LIMIT")
         self.stats = stats
         self._exact_urls: set[str] = set()  # stored as exact copies: nothing new to index
+        # Work first_copy did for an item that add() needs again: its keys and shingles.
+        self._pending: dict[str, tuple[list[tuple[int, int]], frozenset[str]]] = {}
+        # Shingles of recently stored or compared articles: a crawl's candidates are mostly
+        # articles it stored minutes ago, so verifying them needs no database read or reshingle.
+        self._shingles: OrderedDict[int, frozenset[str]] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: Any) -> DedupIndex:
@@ -389,7 +396,11 @@ class DedupIndex:
             return  # an exact copy: the first copy's keys already lead here via content_hash
         if item.simhash is None:
             _fill(item)
-        keys = self._keys(item)
+        keys, mine = self._pending.pop(item.url, (None, None))
+        if keys is None:
+            keys = self._keys(item)
+        if mine is not None:
+            self._remember(article_id, mine)
         if keys:
             conn.execute(insert(dedup_keys), [
                 {"band": band, "key": key, "article_id": article_id} for band, key in keys
@@ -397,6 +408,7 @@ class DedupIndex:
 
     def refresh(self, conn: Connection, article_id: int, item: ArticleItem) -> None:
         """Re-index a stored article whose body a re-crawl changed (storage's update path)."""
+        self._shingles.pop(article_id, None)
         conn.execute(dedup_keys.delete().where(dedup_keys.c.article_id == article_id))
         self._exact_urls.discard(item.url)
         self.add(conn, article_id, item)
@@ -419,17 +431,32 @@ class DedupIndex:
         keys = self._keys(item)
         if not keys:
             return None
+        mine = frozenset(shingle_set(normalized_text(item.body)))
+        self._pending[item.url] = (keys, mine)
         candidates = self._candidates(conn, keys, item.simhash or 0)
         if not candidates:
             return None
-        bodies = dict(conn.execute(  # type: ignore[arg-type]
-            _BODIES_SQL, {"ids": [c.article_id for c in candidates]}).all())
-        mine = shingle_set(normalized_text(item.body))
+        missing = [c.article_id for c in candidates if c.article_id not in self._shingles]
+        if missing:
+            for article_id, body in conn.execute(_BODIES_SQL, {"ids": missing}).all():
+                self._remember(article_id, frozenset(shingle_set(normalized_text(body or ""))))
         for cand in candidates:  # nearest first: the first that passes is the answer
-            theirs = shingle_set(normalized_text(bodies.get(cand.article_id, "")))
+            theirs = self._shingles.get(cand.article_id, frozenset())
             if containment(mine, theirs) >= self.containment:
                 return (cand.root, cand.portal, False)
         return None
+
+    def rolled_back(self) -> None:
+        """Storage's transaction failed: ids remembered since may now belong to nothing."""
+        self._pending.clear()
+        self._shingles.clear()
+        self._exact_urls.clear()
+
+    def _remember(self, article_id: int, shingles: frozenset[str]) -> None:
+        self._shingles[article_id] = shingles
+        self._shingles.move_to_end(article_id)
+        while len(self._shingles) > SHINGLE_CACHE:
+            self._shingles.popitem(last=False)
 
     def _candidates(self, conn: Connection, keys: Sequence[tuple[int, int]],
                     simhash: int) -> list[_Candidate]:

@@ -122,11 +122,11 @@ class StoragePipeline:
                 exc.__class__.__name__,
                 _first_line(exc),
             )
-            self._tag_ids.clear()  # ids from a rolled-back transaction may not exist
+            self._forget()  # ids from a rolled-back transaction may not exist
             return False
         except SQLAlchemyError:
             # One bad row must not block the rest forever: write them one by one.
-            self._tag_ids.clear()
+            self._forget()
             return self._flush_one_by_one(batch, run_id)
         self.buffer = []
         self._count(counts)
@@ -149,7 +149,7 @@ class StoragePipeline:
                 )
                 return False
             except SQLAlchemyError as exc:
-                self._tag_ids.clear()
+                self._forget()
                 self.stats.inc_value("storage/errors")
                 self.stats.inc_value("storage/rejected")
                 logger.error(
@@ -159,6 +159,12 @@ class StoragePipeline:
                 )
         self.buffer = []
         return True
+
+    def _forget(self) -> None:
+        """After a rollback: ids handed out in the failed transaction no longer exist."""
+        self._tag_ids.clear()
+        if self.index is not None and hasattr(self.index, "rolled_back"):
+            self.index.rolled_back()
 
     def _count(self, counts: dict[str, int]) -> None:
         for key, value in counts.items():
