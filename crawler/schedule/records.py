@@ -1,0 +1,144 @@
+"""The scheduler's writes to and reads from ``crawl_runs``.
+
+The scheduler pre-creates each run's row (status ``running``) before starting the child, so a
+run is recorded even when the child never gets as far as the spider (bad profile, crash at
+import, SIGKILL); the child's ``CrawlRunRecorder`` fills the same row in via ``CRAWLRUN_ID``.
+Besides the crawler's statuses, the scheduler writes ``skipped``: a run that did not start
+because another crawl of the portal was in progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, func, select, update
+
+from crawler.models import CrawlRun, utcnow
+from crawler.schedule.lease import crawl_leases
+
+TRIGGER = "schedule"
+FINAL_BAD = ("failed", "killed")
+
+runs = CrawlRun.__table__
+
+
+def create_running(engine: Engine, portal: str) -> int:
+    with engine.begin() as conn:
+        return int(conn.execute(
+            runs.insert().values(portal=portal, trigger=TRIGGER, started_at=utcnow(),
+                                 status="running", pages=0, items_new=0, items_duplicate=0,
+                                 errors=0)
+            .returning(runs.c.id)
+        ).scalar_one())
+
+
+def record_skipped(engine: Engine, portal: str, reason: str) -> int:
+    now = utcnow()
+    with engine.begin() as conn:
+        return int(conn.execute(
+            runs.insert().values(portal=portal, trigger=TRIGGER, started_at=now, finished_at=now,
+                                 status="skipped", pages=0, items_new=0, items_duplicate=0,
+                                 errors=0, message=reason[:2000])
+            .returning(runs.c.id)
+        ).scalar_one())
+
+
+def record_failed(engine: Engine, run_id: int, message: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id)
+                     .values(status="failed", finished_at=utcnow(), message=message[:2000]))
+
+
+@dataclass(frozen=True)
+class ChildReport:
+    """What the scheduler knows about a finished child, to settle its row."""
+
+    returncode: int | None
+    killed_reason: str | None
+    signal_used: str | None
+    last_log_line: str
+
+
+def settle(engine: Engine, run_id: int, report: ChildReport) -> tuple[str, str | None]:
+    """Final status of a run from the child's own record and how the child ended.
+
+    The child's record wins when it finished normally; the scheduler overrides it when it
+    killed the child (the reason is only known here) or when the child exited non-zero or
+    died without writing its end.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(select(runs.c.status, runs.c.message, runs.c.finished_at)
+                           .where(runs.c.id == run_id)).one()
+    child_said = f"; crawl recorded: {row.message}" if row.status != "running" and row.message \
+        else ""
+    if report.killed_reason is not None and row.status == "ok":
+        # It completed and recorded so just as it was signalled: its data is all there.
+        return row.status, row.message
+    if report.killed_reason is not None:
+        status = "killed"
+        message = f"{report.killed_reason}, stopped with {report.signal_used}{child_said}"
+    elif row.status == "running" or (report.returncode or 0) != 0:
+        status = "failed"
+        how = (f"killed by signal {-report.returncode}" if report.returncode is not None
+               and report.returncode < 0 else f"exited with code {report.returncode}")
+        unfinished = " without recording its end" if row.status == "running" else ""
+        message = f"crawl {how}{unfinished}; last log line: {report.last_log_line or '(empty)'}"
+    else:
+        return row.status, row.message
+    with engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(
+            status=status, message=message[:2000], finished_at=row.finished_at or utcnow()))
+    return status, message
+
+
+def recover_orphans(engine: Engine) -> list[int]:
+    """Mark scheduled runs left ``running`` by a crash as ``failed``.
+
+    Only rows whose portal has no live lease: a live lease means some scheduler is still
+    crawling it (and will settle its row). Manual crawls hold no lease, so they are left alone.
+    """
+    now = utcnow()
+    live = select(crawl_leases.c.portal).where(crawl_leases.c.expires_at >= now)
+    with engine.begin() as conn:
+        ids = [r[0] for r in conn.execute(
+            select(runs.c.id).where(runs.c.status == "running", runs.c.trigger == TRIGGER,
+                                    runs.c.portal.not_in(live)))]
+        if ids:
+            conn.execute(update(runs).where(runs.c.id.in_(ids), runs.c.status == "running")
+                         .values(status="failed", finished_at=now,
+                                 message="left running by a scheduler or machine that stopped "
+                                         "without finishing it (found on the next start)"))
+    return ids
+
+
+def recover_portal(engine: Engine, portal: str) -> list[int]:
+    """Called while holding the portal's lease: any scheduled run of it still ``running`` is
+    an orphan (nobody else can be crawling it), e.g. left by a database outage mid-run."""
+    now = utcnow()
+    with engine.begin() as conn:
+        ids = [r[0] for r in conn.execute(
+            select(runs.c.id).where(runs.c.status == "running", runs.c.trigger == TRIGGER,
+                                    runs.c.portal == portal))]
+        if ids:
+            conn.execute(update(runs).where(runs.c.id.in_(ids), runs.c.status == "running")
+                         .values(status="failed", finished_at=now,
+                                 message="left running by a run that could not finish it "
+                                         "(found by the next run of the portal)"))
+    return ids
+
+
+def last_runs(engine: Engine) -> dict[str, dict[str, object]]:
+    """The latest-started run of each portal that actually ran (skips are not runs)."""
+    newest = (select(runs.c.portal, func.max(runs.c.started_at).label("started_at"))
+              .where(runs.c.status != "skipped").group_by(runs.c.portal).subquery())
+    query = (select(runs).join(newest, and_(runs.c.portal == newest.c.portal,
+                                            runs.c.started_at == newest.c.started_at))
+             .where(runs.c.status != "skipped").order_by(runs.c.id))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return {r.portal: dict(r._mapping) for r in rows}  # on a tie, the higher id wins
+
+
+def last_started(engine: Engine) -> dict[str, datetime]:
+    return {portal: row["started_at"] for portal, row in last_runs(engine).items()}  # type: ignore[misc]
