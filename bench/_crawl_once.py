@@ -48,6 +48,8 @@ def main() -> None:
         "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "ROBOTSTXT_OBEY": False, "RETRY_ENABLED": False, "PORTAL_MAX_PAGES": 1000,
     }, priority="cmdline")
+    # BENCH_SETTINGS='{"ITEM_PIPELINES": {}}' measures the crawl with parts switched off.
+    settings.setdict(json.loads(os.environ.get("BENCH_SETTINGS", "{}")), priority="cmdline")
     if mode == "bare":
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
         settings.set("EXTENSIONS", {}, priority="cmdline")

@@ -19,9 +19,10 @@ from simulator.sites import build_all
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SQL = """\
-SELECT portal, section, substr(title, 1, 24) AS title,
-       strftime('%Y-%m-%d %H:%M', published_at) AS published_utc, source, author
-FROM articles ORDER BY published_at DESC LIMIT 5"""
+SELECT substr(title, 1, 16) AS title, portal, source, is_reprint, duplicate_of, industries
+FROM article_view
+WHERE story_id IN (SELECT story_id FROM story_view WHERE copies > 1)
+ORDER BY story_id, id"""
 
 
 def _table(rows: list[tuple[object, ...]], headers: list[str]) -> str:
@@ -69,9 +70,10 @@ def main() -> int:
         print("\nlast crawl run:")
         print(_table([tuple(run)], ["run", "status", "pages", "new", "duplicate", "errors"]))
         if engine.dialect.name == "sqlite":
-            print(f"\nexample query:\n{EXAMPLE_SQL};\n")
+            print(f"\nexample query (stories several portals carry):\n{EXAMPLE_SQL};\n")
             print(_table([tuple(r) for r in conn.execute(text(EXAMPLE_SQL)).all()],
-                         ["portal", "section", "title", "published_utc", "source", "author"]))
+                         ["title", "portal", "source", "is_reprint", "duplicate_of",
+                          "industries"]))
     engine.dispose()
     return 0
 
