@@ -1,8 +1,8 @@
 """One measured crawl in this process (run by crawl_throughput.py as a child process).
 
-Prints one JSON line: pages fetched, wall seconds between spider open and close, CPU seconds of
-this process in that window, peak RSS. Startup (imports, jieba dictionary) is excluded from
-the window for both modes alike.
+Prints one JSON line: pages fetched, wall seconds between spider open and close, CPU seconds in
+that window of this process and of all processes (its extraction/tagging workers included),
+peak RSS. Startup (imports, jieba dictionary) is excluded from the window for both modes alike.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
+import psutil
 import scrapy
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
@@ -39,6 +41,30 @@ class BareSpider(scrapy.Spider):
         return None
 
 
+class _TreeCpu:
+    """CPU seconds of this process and its children, sampled every 50 ms in a thread."""
+
+    def __init__(self) -> None:
+        self.proc = psutil.Process()
+        self.last = self.total()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def total(self) -> float:
+        seconds = 0.0
+        for proc in [self.proc, *self.proc.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            seconds += times.user + times.system
+        return seconds
+
+    def _sample(self) -> None:
+        while True:
+            self.last = max(self.last, self.total())
+            time.sleep(0.05)
+
+
 def main() -> None:
     mode, target = sys.argv[1], sys.argv[2]
     os.chdir(Path(__file__).resolve().parent.parent)
@@ -54,14 +80,17 @@ def main() -> None:
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
         settings.set("EXTENSIONS", {}, priority="cmdline")
     window: dict[str, float] = {}
+    tree = _TreeCpu()
 
     def opened(spider: scrapy.Spider) -> None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         window["t0"], window["c0"] = time.perf_counter(), usage.ru_utime + usage.ru_stime
+        window["a0"] = tree.total()
 
     def closed(spider: scrapy.Spider) -> None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         window["t1"], window["c1"] = time.perf_counter(), usage.ru_utime + usage.ru_stime
+        window["a1"] = tree.last  # workers may already be shut down: last sample
 
     process = CrawlerProcess(settings)
     if mode == "bare":
@@ -81,6 +110,7 @@ def main() -> None:
         "stored": stats.get("storage/new", 0),
         "seconds": window["t1"] - window["t0"],
         "cpu": window["c1"] - window["c0"],
+        "cpu_all": max(window["a1"] - window["a0"], window["c1"] - window["c0"]),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 

@@ -40,6 +40,7 @@ class ArticleItem:
     author: str | None = None
     byline_text: str | None = None  # raw dateline/byline block (may hold 来源/作者/编辑)
     footer_text: str | None = None  # raw trailing lines of the body block (来源/责任编辑/...)
+    source_hint: str | None = None  # extraction's reading of the 来源 outlet, for attribution
     meta: dict[str, str] = field(default_factory=dict)  # <meta> source, og:site_name, ...
     breadcrumb: list[str] = field(default_factory=list)
     encoding: str | None = None

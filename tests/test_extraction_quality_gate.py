@@ -21,13 +21,16 @@ DEV_SET = Path(
     os.environ.get("REAL_PAGES_DIR") or REPO.parent / "shared" / "real-pages" / "cwced-dev"
 )
 
-# Measured (see bench/extraction_eval.py): title 94.3, time 88.6, author 80.0, source 94.3,
-# body F1 0.933, share >= 0.9 88.6 on 35 pages.
+# Measured (see bench/extraction_eval.py): title 94.3, time 88.6, author 80.0, source 88.6,
+# body F1 0.933, share >= 0.9 88.6 on 35 pages. The source floor went from 91 to 86 when the
+# metric changed from extraction's own guess (94.3) to what the pipeline stores: that guess
+# passed through attribution and the outlet alias table, as issue 5 asks ("measure the end
+# result"); author and body are the attribution pipeline's output too.
 FLOORS = {
     "title": 91.0,
     "time": 85.0,
     "author": 77.0,
-    "source": 91.0,
+    "source": 86.0,
     "body_f1": 0.92,
     "body_share_090": 85.0,
 }

@@ -11,8 +11,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -44,10 +42,6 @@ from pipelines.storage import StoragePipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS_FILE = Path(__file__).parent / "fixtures" / "dedup_pairs.yaml"
-PG_ADMIN_URLS = (
-    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-    "postgresql+psycopg://root@127.0.0.1:5432/postgres",
-)
 
 # -- the labelled pair set -------------------------------------------------------------------
 
@@ -451,45 +445,17 @@ def test_two_crawls_storing_one_story_at_once_sqlite(db_url: str) -> None:
     _race(db_url)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    admin_url = None
-    for url in PG_ADMIN_URLS:
-        try:
-            engine = create_engine(url, isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            admin_url = url
-            break
-        except Exception:  # noqa: BLE001 - any failure means "not this role/server"
-            continue
-        finally:
-            engine.dispose()
-    if admin_url is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (start it to run this test)")
-    name = f"test_dedup_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def test_two_crawls_storing_one_story_at_once_postgres(postgres_url: str) -> None:
+    _race(postgres_url)
 
 
-def test_two_crawls_storing_one_story_at_once_postgres(pg_url: str) -> None:
-    _race(pg_url)
-
-
-def test_reprint_linked_on_postgres_too(pg_url: str) -> None:
-    storage = _storage(pg_url)
+def test_reprint_linked_on_postgres_too(postgres_url: str) -> None:
+    storage = _storage(postgres_url)
     _store(storage, _article("https://a.example/1", "a", BASE),
            _article("https://b.example/1", "b", edited(BASE.splitlines(), {"drop": 0})),
            _article("https://c.example/1", "c", PAIRS[-1].second))
     storage.close_spider()
-    rows = _rows(pg_url)
+    rows = _rows(postgres_url)
     assert rows["https://b.example/1"].duplicate_of == rows["https://a.example/1"].id
     assert rows["https://c.example/1"].duplicate_of is None
 

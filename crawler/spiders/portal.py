@@ -223,6 +223,7 @@ class PortalSpider(scrapy.Spider):
             author=extracted.author,
             byline_text=extracted.byline_text,
             footer_text=extracted.footer_text,
+            source_hint=extracted.source_hint,
             meta=dict(extracted.meta),
             breadcrumb=list(extracted.breadcrumb),
             encoding=encoding,
