@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from alembic import context
+from sqlalchemy import Connection
 
 from crawler.db import make_engine
 from crawler.models import Base
@@ -13,29 +14,28 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+    if connection is not None:  # handed over by crawler.db.upgrade_database
+        _run(connection)
         return
     # Plain `alembic upgrade head` from the command line (alembic.ini next to scrapy.cfg).
     engine = make_engine(
         os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url") or ""
     )
     with engine.begin() as conn:
-        context.configure(
-            connection=conn,
-            target_metadata=target_metadata,
-            render_as_batch=conn.dialect.name == "sqlite",
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(conn)
+    engine.dispose()
 
 
 def run_migrations_offline() -> None:
