@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from simulator.server import PortalSimulator
-from simulator.sites import FAULT_IDS
+from simulator.sites import FAULT_IDS, build_drive
 from tests.conftest import run_crawl
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -89,6 +89,22 @@ def test_faults_each_give_one_clear_log_line(simulator, portals_file, sqlite_url
                    "truncated", "larger than download max size", "not an article"):
         assert reason in result.log, reason
     assert result.returncode == 0
+
+
+def test_an_article_that_never_answers_times_out_and_the_crawl_goes_on(tmp_path, sqlite_url):
+    site = build_drive(faults=False)
+    hung = "/News/detail.aspx?id=3001"
+    site.pages[hung].hang = True
+    with PortalSimulator([site]) as sim:
+        portals = sim.write_profiles(tmp_path / "portals.yaml")
+        result = run_crawl(sqlite_url, portals, settings={"DOWNLOAD_TIMEOUT": "1",
+                                                          "RETRY_TIMES": "0"})
+    assert result.returncode == 0
+    assert f"fetch failed for article page {sim.base('drive')}{hung}: timed out" in result.log
+    stored = rows(sqlite_url, "SELECT url FROM articles")
+    assert len(stored) == len(site.articles) - 1
+    (run,) = rows(sqlite_url, "SELECT status, errors FROM crawl_runs")
+    assert run == {"status": "ok", "errors": 1}
 
 
 def test_robots_offsite_and_tracking_duplicates_are_not_fetched(simulator, portals_file,

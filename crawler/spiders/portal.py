@@ -255,7 +255,7 @@ class PortalSpider(scrapy.Spider):
             reason, detail = f"http_{status}", f"HTTP {status}"
         elif failure.check(DNSLookupError):
             reason, detail = "dns", "DNS lookup failed"
-        elif failure.check(TimeoutError, TCPTimedOutError):
+        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
             reason, detail = "timeout", "timed out"
         elif failure.check(ResponseDataLossError):
             reason, detail = "truncated", "response truncated (fewer bytes than announced)"
@@ -267,10 +267,7 @@ class PortalSpider(scrapy.Spider):
             return
         elif failure.check(IgnoreRequest) and "redirect" in failure.getErrorMessage().lower():
             reason, detail = "redirect_loop", "too many redirects (redirect loop?)"
-        elif (
-            failure.check(DownloadCancelledError, DownloadTimeoutError)
-            and "max size" in failure.getErrorMessage()
-        ):
+        elif failure.check(DownloadCancelledError) and "max size" in failure.getErrorMessage():
             reason, detail = "too_large", failure.getErrorMessage()
         else:
             reason = failure.type.__name__ if failure.type else "error"
