@@ -6,7 +6,7 @@
     python scheduler.py --status            # last run per portal; non-zero if failed/overdue
 
 Environment: DATABASE_URL, PORTALS_FILE, SCHEDULER_TIMEOUT, SCHEDULER_LOGS_DIR. See
-docs/scheduler.md. This file only parses arguments and wires ``crawler.schedule`` together.
+README.md, "Scheduler". This file only parses arguments and wires ``crawler.schedule`` together.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -24,6 +25,14 @@ T = TypeVar("T")
 def default_workers() -> int:
     """One worker per core beyond the one the reactor uses."""
     return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+def _ignore_stop_signals() -> None:
+    """Ctrl-C or a scheduler's SIGTERM reaches the whole process group: let the crawl process
+    shut down gracefully and close the pool itself, instead of its workers dying under it
+    (they still exit when the crawl process is gone: their task pipe closes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _warm_up(fn: Callable[..., Any] | None, args: tuple[Any, ...]) -> int:
@@ -51,7 +60,9 @@ class WorkerPool:
         if workers > 0:
             # spawn, not fork: the parent runs a reactor, threads and database connections.
             self._executor = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_stop_signals,
             )
             # Start the workers now, before the crawl, so their imports are not paid mid-run.
             futures = [self._executor.submit(_warm_up, warm_up, warm_args) for _ in range(workers)]
