@@ -114,9 +114,20 @@ def alembic_config() -> Config:
     return cfg
 
 
+_UPGRADED: set[tuple[str, str]] = set()  # (url, revision) this process already upgraded
+
+
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (normally the newest), idempotently."""
+    """Bring the schema to ``revision`` (normally the newest), idempotently.
+
+    Storage and the run recorder both call this at the start of a crawl; the second call in a
+    process is free.
+    """
+    key = (engine.url.render_as_string(hide_password=False), revision)
+    if key in _UPGRADED:
+        return
     cfg = alembic_config()
     with _migration_lock(engine), engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+    _UPGRADED.add(key)
