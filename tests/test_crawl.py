@@ -199,7 +199,7 @@ def test_host_down_is_a_failed_run(tmp_path, sqlite_url):
     assert run["status"] == "failed"
     assert run["errors"] >= 1
     assert "no section list page" in run["message"]
-    assert "fetch failed for list page" in result.log
+    assert "fetch failed for list page http://127.0.0.1:9/news/: connection refused" in result.log
 
 
 def test_crawl_into_postgresql(simulator, portals_file, postgres_url):

@@ -42,6 +42,14 @@ from crawler.workers import WorkerPool, default_workers
 
 logger = logging.getLogger(__name__)
 
+
+def _scrapy_errors(*names: str) -> tuple[type[Exception], ...]:
+    """Newer Scrapy wraps Twisted's network errors in its own; older passes Twisted's on."""
+    return tuple(getattr(scrapy.exceptions, n) for n in names if hasattr(scrapy.exceptions, n))
+
+
+_DNS_ERRORS = _scrapy_errors("CannotResolveHostError")
+_REFUSED_ERRORS = _scrapy_errors("DownloadConnectionRefusedError")
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
 
 
@@ -253,13 +261,13 @@ class PortalSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             reason, detail = f"http_{status}", f"HTTP {status}"
-        elif failure.check(DNSLookupError):
+        elif failure.check(DNSLookupError, *_DNS_ERRORS):
             reason, detail = "dns", "DNS lookup failed"
         elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
             reason, detail = "timeout", "timed out"
         elif failure.check(ResponseDataLossError):
             reason, detail = "truncated", "response truncated (fewer bytes than announced)"
-        elif failure.check(ConnectionRefusedError):
+        elif failure.check(ConnectionRefusedError, *_REFUSED_ERRORS):
             reason, detail = "refused", "connection refused"
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             self.crawler.stats.inc_value("portal/robots_forbidden")
