@@ -162,8 +162,13 @@ def _nfkc(text: str) -> str:
     return fast if unicodedata.is_normalized("NFKC", fast) else unicodedata.normalize("NFKC", text)
 
 
+@functools.lru_cache(maxsize=128)
 def normalized_text(body: str) -> str:
-    """Body text without width, case, whitespace or punctuation differences."""
+    """Body text without width, case, whitespace or punctuation differences.
+
+    Cached: the pipeline's fingerprint and the index's keys and shingles (in storage, a few
+    items later) each need the same item's normalised body.
+    """
     return _NON_TEXT_RE.sub("", _nfkc(body).lower())
 
 
