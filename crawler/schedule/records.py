@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, select, update
 
 from crawler.models import CrawlRun, utcnow
 from crawler.schedule.lease import crawl_leases
@@ -98,33 +98,29 @@ def recover_orphans(engine: Engine) -> list[int]:
     Only rows whose portal has no live lease: a live lease means some scheduler is still
     crawling it (and will settle its row). Manual crawls hold no lease, so they are left alone.
     """
-    now = utcnow()
-    live = select(crawl_leases.c.portal).where(crawl_leases.c.expires_at >= now)
-    with engine.begin() as conn:
-        ids = [r[0] for r in conn.execute(
-            select(runs.c.id).where(runs.c.status == "running", runs.c.trigger == TRIGGER,
-                                    runs.c.portal.not_in(live)))]
-        if ids:
-            conn.execute(update(runs).where(runs.c.id.in_(ids), runs.c.status == "running")
-                         .values(status="failed", finished_at=now,
-                                 message="left running by a scheduler or machine that stopped "
-                                         "without finishing it (found on the next start)"))
-    return ids
+    live = select(crawl_leases.c.portal).where(crawl_leases.c.expires_at >= utcnow())
+    return _fail_orphans(engine, runs.c.portal.not_in(live),
+                         "left running by a scheduler or machine that stopped without "
+                         "finishing it (found on the next start)")
 
 
 def recover_portal(engine: Engine, portal: str) -> list[int]:
     """Called while holding the portal's lease: any scheduled run of it still ``running`` is
     an orphan (nobody else can be crawling it), e.g. left by a database outage mid-run."""
+    return _fail_orphans(engine, runs.c.portal == portal,
+                         "left running by a run that could not finish it "
+                         "(found by the next run of the portal)")
+
+
+def _fail_orphans(engine: Engine, which: ColumnElement[bool], message: str) -> list[int]:
+    """Mark the scheduled runs matching ``which`` that are still ``running`` as failed."""
     now = utcnow()
     with engine.begin() as conn:
         ids = [r[0] for r in conn.execute(
-            select(runs.c.id).where(runs.c.status == "running", runs.c.trigger == TRIGGER,
-                                    runs.c.portal == portal))]
+            select(runs.c.id).where(runs.c.status == "running", runs.c.trigger == TRIGGER, which))]
         if ids:
             conn.execute(update(runs).where(runs.c.id.in_(ids), runs.c.status == "running")
-                         .values(status="failed", finished_at=now,
-                                 message="left running by a run that could not finish it "
-                                         "(found by the next run of the portal)"))
+                         .values(status="failed", finished_at=now, message=message))
     return ids
 
 
