@@ -7,6 +7,7 @@ URLs are stored already, so that re-runs download only what is new.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -59,6 +60,12 @@ class _Target:
 
     portal: Portal
     section: Section
+
+    @functools.cached_property
+    def selectors(self) -> Selectors:
+        """The profile's field selectors in extraction's terms, built once, not per page."""
+        chosen = self.portal.selectors
+        return Selectors(title=chosen.title, dateline=chosen.dateline, body=chosen.body)
 
 
 class PortalSpider(scrapy.Spider):
@@ -200,11 +207,7 @@ class PortalSpider(scrapy.Spider):
             response.body,
             encoding_hint,
             response.url,
-            Selectors(
-                title=portal.selectors.title,
-                dateline=portal.selectors.dateline,
-                body=portal.selectors.body,
-            ),
+            target.selectors,
             fetched_at,
         )
         if extracted.page_type != "article" or not extracted.title or not extracted.body:
