@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
@@ -30,6 +30,12 @@ from crawler.models import Article, ArticleTag, TagRow, utcnow
 logger = logging.getLogger(__name__)
 
 _PG_STORE_LOCK = 7_201_612  # pg_advisory_xact_lock key shared by every crawl process
+
+# Built once: building a SQLAlchemy statement per row cost more than executing it.
+_INSERT_ARTICLE = Article.__table__.insert().returning(Article.__table__.c.id)
+_DELETE_TAGS = ArticleTag.__table__.delete().where(
+    ArticleTag.__table__.c.article_id == bindparam("article_id"))
+_INSERT_TAGS = ArticleTag.__table__.insert()
 
 
 class DuplicateIndex(Protocol):
@@ -188,6 +194,7 @@ class StoragePipeline:
             "crawl/items_duplicate": 0,
         }
         now = utcnow()
+        tag_rows: dict[int, list[dict[str, Any]]] = {}
         urls = list(dict.fromkeys(item.url for item in batch))
         existing = {
             url: (article_id, old_hash)
@@ -218,41 +225,31 @@ class StoragePipeline:
                 item.duplicate_of = first[0] if first is not None else None
                 if item.duplicate_of is not None:
                     counts["storage/near_duplicate"] += 1
-                article_id = conn.execute(
-                    Article.__table__.insert()
-                    .values(
-                        **values,
-                        url=item.url,
-                        first_seen_at=now,
-                        duplicate_of=item.duplicate_of,
-                    )
-                    .returning(Article.__table__.c.id)
-                ).scalar_one()
+                values.update(url=item.url, first_seen_at=now, duplicate_of=item.duplicate_of)
+                article_id = conn.execute(_INSERT_ARTICLE, values).scalar_one()
                 existing[item.url] = (article_id, item.content_hash)
                 if self.index is not None:
                     self.index.add(conn, article_id, item)
                 counts["storage/new"] += 1
                 counts["crawl/items_new"] += 1
-            self._write_tags(conn, article_id, item.tags, replace=refreshed)
+            if refreshed:
+                conn.execute(_DELETE_TAGS, {"article_id": article_id})
+            # Keyed by article: a URL twice in one batch (two tracking variants) keeps the last.
+            tag_rows[article_id] = self._tag_rows(conn, article_id, item.tags)
+        rows = [row for article_rows in tag_rows.values() for row in article_rows]
+        if rows:  # one multi-row insert per batch: nothing in the batch reads them back
+            conn.execute(_INSERT_TAGS, rows)
         return counts
 
-    def _write_tags(
-        self, conn: Connection, article_id: int, tags: Iterable[Tag], replace: bool
-    ) -> None:
-        if replace:
-            conn.execute(ArticleTag.__table__.delete().where(ArticleTag.article_id == article_id))
-        rows: dict[int, float] = {}
+    def _tag_rows(
+        self, conn: Connection, article_id: int, tags: Iterable[Tag]
+    ) -> list[dict[str, Any]]:
+        scores: dict[int, float] = {}
         for tag in tags:
             tag_id = self._tag_id(conn, tag.name, tag.kind)
-            rows[tag_id] = max(rows.get(tag_id, 0.0), float(tag.score))
-        if rows:
-            conn.execute(
-                ArticleTag.__table__.insert(),
-                [
-                    {"article_id": article_id, "tag_id": tag_id, "score": score}
-                    for tag_id, score in rows.items()
-                ],
-            )
+            scores[tag_id] = max(scores.get(tag_id, 0.0), float(tag.score))
+        return [{"article_id": article_id, "tag_id": tag_id, "score": score}
+                for tag_id, score in scores.items()]
 
     def _tag_id(self, conn: Connection, name: str, kind: str) -> int:
         key = (name, kind)

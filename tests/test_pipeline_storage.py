@@ -75,6 +75,18 @@ def test_storing_the_same_url_again_updates_the_row(sqlite_url):
     assert second.stats.get_value("storage/updated") == 2
 
 
+def test_a_new_url_twice_in_one_batch_keeps_one_row_with_the_last_tags(sqlite_url):
+    pipeline = open_pipeline(sqlite_url)
+    pipeline.process_item(item(7))
+    pipeline.process_item(item(7, tags=[Tag("化工", "industry", 0.6)]))
+    pipeline.close_spider()
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 1
+    assert count(sqlite_url, "SELECT count(*) FROM article_tags") == 1
+    assert count(sqlite_url, "SELECT count(*) FROM article_tags JOIN tags ON tags.id = tag_id "
+                             "WHERE tags.name = '化工'") == 1
+    assert pipeline.stats.get_value("storage/rejected") is None
+
+
 def test_writes_are_batched(sqlite_url):
     pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=10)
     assert pipeline.engine is not None
