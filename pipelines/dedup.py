@@ -583,6 +583,7 @@ class DedupPipeline:
 
 
 __all__ = [
-    "DEFAULTS", "DedupIndex", "DedupPipeline", "content_hash", "dedup_keys", "fingerprint",
-    "hamming", "normalized_text", "same_story", "simhash_of_normalized", "to_signed64",
+    "DEFAULTS", "DedupIndex", "DedupPipeline", "containment", "content_hash", "dedup_keys",
+    "fingerprint", "hamming", "normalized_text", "same_story", "shingle_set",
+    "simhash_of_normalized", "to_signed64",
 ]

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,12 +31,14 @@ from pipelines.dedup import (
     DedupIndex,
     DedupPipeline,
     band_keys,
+    containment,
     content_hash,
     dedup_keys,
     fingerprint,
     hamming,
     normalized_text,
     same_story,
+    shingle_set,
     simhash_of_normalized,
 )
 from pipelines.storage import StoragePipeline
@@ -164,6 +167,18 @@ def test_fast_simhash_equals_the_textbook_definition(pair: Pair) -> None:
     for body in (pair.first, pair.second, pair.first[:5], "😀中文𠀀" * 7):
         text = normalized_text(body)
         assert simhash_of_normalized(text) == _reference_simhash(text)
+
+
+@pytest.mark.parametrize("pair", PAIRS[:6] + PAIRS[-3:], ids=lambda p: p.name[:30])
+def test_hashed_shingles_give_the_containment_of_the_3_gram_strings(pair: Pair) -> None:
+    """The index compares sets of 64-bit shingle hashes; the rule is defined on 3-grams."""
+    a, b = normalized_text(pair.first), normalized_text(pair.second)
+    grams_a = {a[i:i + 3] for i in range(len(a) - 2)}
+    grams_b = {b[i:i + 3] for i in range(len(b) - 2)}
+    expected = len(grams_a & grams_b) / min(len(grams_a), len(grams_b))
+    assert len(shingle_set(a)) == len(grams_a)
+    assert containment(shingle_set(a), shingle_set(b)) == pytest.approx(expected)
+    assert containment(shingle_set(a), array("Q", shingle_set(b))) == pytest.approx(expected)
 
 
 def test_simhash_is_signed_64_bit_and_stable_across_processes() -> None:
