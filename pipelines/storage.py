@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from crawler.db import make_engine, upgrade_database
+from crawler.db import DriverStatement, make_engine, upgrade_database
 from crawler.items import ArticleItem, Tag
 from crawler.models import Article, ArticleTag, TagRow, utcnow
 
@@ -35,7 +35,8 @@ _PG_STORE_LOCK = 7_201_612  # pg_advisory_xact_lock key shared by every crawl pr
 _INSERT_ARTICLE = Article.__table__.insert().returning(Article.__table__.c.id)
 _DELETE_TAGS = ArticleTag.__table__.delete().where(
     ArticleTag.__table__.c.article_id == bindparam("article_id"))
-_INSERT_TAGS = ArticleTag.__table__.insert()
+_INSERT_TAGS = DriverStatement(
+    "INSERT INTO article_tags (article_id, tag_id, score) VALUES (:article_id, :tag_id, :score)")
 
 
 class DuplicateIndex(Protocol):
@@ -238,7 +239,7 @@ class StoragePipeline:
             tag_rows[article_id] = self._tag_rows(conn, article_id, item.tags)
         rows = [row for article_rows in tag_rows.values() for row in article_rows]
         if rows:  # one multi-row insert per batch: nothing in the batch reads them back
-            conn.execute(_INSERT_TAGS, rows)
+            _INSERT_TAGS.execute_many(conn, rows)
         return counts
 
     def _tag_rows(
