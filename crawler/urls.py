@@ -72,6 +72,7 @@ def _site(host: str | None) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+@functools.lru_cache(maxsize=8192)  # asked for every link of every list page
 def site_of(url: str) -> str:
     """``www.gongkong.com`` -> ``gongkong.com``; an explicit port is kept (``127.0.0.1:8001``)."""
     parts = urlsplit(url)

@@ -174,7 +174,13 @@ def normalized_text(body: str) -> str:
     items later) each need the same item's normalised body. Stored bodies read back for a
     comparison use ``_normalize`` and stay out of this cache.
     """
-    return _normalize(body)
+    return _NON_TEXT_RE.sub("", _item_nfkc(body).lower())
+
+
+@functools.lru_cache(maxsize=16)
+def _item_nfkc(body: str) -> str:
+    """NFKC of an item's body, shared by its fingerprint and its sentence anchors."""
+    return _nfkc(body)
 
 
 def content_hash(body: str) -> str:
@@ -286,7 +292,7 @@ def anchor_keys(body: str) -> list[tuple[int, int]]:
     paragraphs, and the longest sentences of a copy are mostly the longest of the original.
     """
     # NFKC once for the whole body; per sentence only what normalized_text adds to it.
-    sentences = {_NON_TEXT_RE.sub("", s.lower()) for s in _SENTENCE_RE.split(_nfkc(body))}
+    sentences = {_NON_TEXT_RE.sub("", s.lower()) for s in _SENTENCE_RE.split(_item_nfkc(body))}
     longest = sorted((s for s in sentences if len(s) >= ANCHOR_MIN_CHARS),
                      key=lambda s: (-len(s), s))[:ANCHORS]
     return [(ANCHOR_BAND, to_signed64(int.from_bytes(

@@ -20,12 +20,11 @@ from typing import Any, Protocol
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from crawler.db import DriverStatement, make_engine, upgrade_database
 from crawler.items import ArticleItem, Tag
-from crawler.models import Article, ArticleTag, TagRow, utcnow
+from crawler.models import Article, ArticleTag, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +34,9 @@ _PG_STORE_LOCK = 7_201_612  # pg_advisory_xact_lock key shared by every crawl pr
 _INSERT_ARTICLE = Article.__table__.insert().returning(Article.__table__.c.id)
 _DELETE_TAGS = ArticleTag.__table__.delete().where(
     ArticleTag.__table__.c.article_id == bindparam("article_id"))
+_INSERT_TAG = DriverStatement(  # ON CONFLICT: SQLite >= 3.24 and PostgreSQL alike
+    "INSERT INTO tags (name, kind) VALUES (:name, :kind) ON CONFLICT DO NOTHING")
+_SELECT_TAG = DriverStatement("SELECT id FROM tags WHERE name = :name AND kind = :kind")
 _INSERT_TAGS = DriverStatement(
     "INSERT INTO article_tags (article_id, tag_id, score) VALUES (:article_id, :tag_id, :score)")
 
@@ -257,11 +259,9 @@ class StoragePipeline:
         cached = self._tag_ids.get(key)
         if cached is not None:
             return cached
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        conn.execute(dialect_insert(TagRow).values(name=name, kind=kind).on_conflict_do_nothing())
-        tag_id = conn.execute(
-            select(TagRow.id).where(TagRow.name == name, TagRow.kind == kind)
-        ).scalar_one()
+        # Keywords keep coming: a new tag name is frequent enough to be on the hot path.
+        _INSERT_TAG.execute_many(conn, [{"name": name, "kind": kind}])
+        tag_id = int(_SELECT_TAG.rows(conn, {"name": name, "kind": kind})[0][0])
         self._tag_ids[key] = tag_id
         return tag_id
 
