@@ -561,8 +561,8 @@ class TaggingPipeline:
 
     Settings: ``TAGGING_ENABLED`` (default True), ``TAGGING_TAXONOMY_FILE``,
     ``TAGGING_USERDICT_FILE``, ``TAGGING_MAX_KEYWORDS`` (default 8),
-    ``TAGGING_KEYWORDS_ENABLED`` (default True), ``TAGGING_LEAD_CHARS`` (default 300: how
-    much of the body jieba sees; keyword cost grows linearly with it).
+    ``TAGGING_KEYWORDS_ENABLED`` (default True), ``TAGGING_LEAD_CHARS`` (300 here, 160 in the
+    project's settings: how much of the body jieba sees; keyword cost grows linearly with it).
     """
 
     def __init__(
@@ -638,7 +638,7 @@ class TaggingPipeline:
         assert self.tagger is not None
         adapter = ItemAdapter(item)
         return self._apply(
-            item, self.tagger.tag(adapter.get("title") or "", adapter.get("body") or "")
+            adapter, self.tagger.tag(adapter.get("title") or "", adapter.get("body") or "")
         )
 
     async def _tag_in_worker(self, item: Any) -> Any:
@@ -647,10 +647,9 @@ class TaggingPipeline:
         tags = await self.pool.run(
             tag_article, self._config, adapter.get("title") or "", adapter.get("body") or ""
         )
-        return self._apply(item, tags)
+        return self._apply(adapter, tags)
 
-    def _apply(self, item: Any, tags: list[Tag]) -> Any:
-        adapter = ItemAdapter(item)
+    def _apply(self, adapter: ItemAdapter, tags: list[Tag]) -> Any:
         adapter["tags"] = tags
         if self.stats is not None:
             industries = sum(1 for t in tags if t.kind == "industry")
@@ -658,7 +657,7 @@ class TaggingPipeline:
                 self.stats.inc_value("tagging/industry_tags", industries)
             else:
                 self.stats.inc_value("tagging/untagged")
-        return item
+        return adapter.item
 
 
 def _workers_setting(value: int) -> int:
