@@ -161,6 +161,10 @@ class DriverStatement:
             cursor.execute(self._text(conn), params)
             return cursor.fetchall()
 
+    def execute(self, conn: Connection, params: dict[str, Any]) -> None:
+        with self._wrapped(conn, params) as cursor:
+            cursor.execute(self._text(conn), params)
+
     def execute_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         with self._wrapped(conn, rows) as cursor:
             cursor.executemany(self._text(conn), rows)

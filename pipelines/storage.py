@@ -260,7 +260,7 @@ class StoragePipeline:
         if cached is not None:
             return cached
         # Keywords keep coming: a new tag name is frequent enough to be on the hot path.
-        _INSERT_TAG.execute_many(conn, [{"name": name, "kind": kind}])
+        _INSERT_TAG.execute(conn, {"name": name, "kind": kind})
         tag_id = int(_SELECT_TAG.rows(conn, {"name": name, "kind": kind})[0][0])
         self._tag_ids[key] = tag_id
         return tag_id
