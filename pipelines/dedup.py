@@ -51,11 +51,11 @@ reprints have containment 0.94-1.00, the closest different stories (two 南方�
 results from one template, plus a shared disclaimer) 0.77. These figures are in-sample -- the
 thresholds were set on this set -- so the tests assert floors (P >= 0.97, R >= 0.95), not 1.0.
 
-Cost (2-core dev box): ``DedupPipeline.process_item`` takes ~0.42 ms CPU for a 3,000-character
-body (0.16 ms for 1,000). ``first_copy`` at 1M stored articles, median (``bench/dedup_scaling.py``):
-SQLite 0.07 ms exact / 0.9 ms near / 1.0 ms miss, PostgreSQL 0.35 / 3.7 / 3.5 ms; 1.1-2.2x the
-10k figures. The growth is random 16-bit band collisions (N/65536 per band), capped by
-``DEDUP_KEY_LIMIT`` rows per key, so it stops growing at about a million articles.
+Cost (2-core box, 2026-11-27): ``first_copy`` at 1M stored articles, median
+(``bench/dedup_scaling.py``): SQLite 0.05 ms exact / 1.1 ms near / 0.85 ms miss, PostgreSQL
+0.9 / 4.8 / 5.6 ms; 1.0-1.8x the 10k figures. The growth is random 16-bit band collisions
+(N/65536 per band), capped by ``DEDUP_KEY_LIMIT`` rows per key, so it stops growing at about
+a million articles.
 """
 
 from __future__ import annotations
