@@ -267,6 +267,11 @@ def simhash_of_normalized(text: str) -> int:
     return _column_majority(slots, count) if count else 0
 
 
+# An item's shingle hashes serve its simhash (DedupPipeline) and, a batch later, its shingle
+# set in the index: kept for a little more than one storage batch (~16 bytes a character).
+_item_slots = functools.lru_cache(maxsize=128)(_shingle_slots)
+
+
 def to_signed64(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
@@ -307,7 +312,15 @@ def shingle_set(text: str) -> frozenset[int]:
     3-character strings, and smaller in memory); two different 3-grams share a hash with
     probability 2**-64, so containment is the same number as on the strings.
     """
-    slots, count = _shingle_slots(text)
+    return _slot_set(*_shingle_slots(text))
+
+
+def _item_shingle_set(text: str) -> frozenset[int]:
+    """``shingle_set`` of an item's normalised body, reusing its fingerprint's hashing."""
+    return _slot_set(*_item_slots(text))
+
+
+def _slot_set(slots: int, count: int) -> frozenset[int]:
     if not count:
         return frozenset()
     return frozenset(memoryview(slots.to_bytes(16 * count, "little")).cast("Q")[::2])
@@ -332,8 +345,10 @@ class Fingerprint:
 
 def fingerprint(body: str) -> Fingerprint:
     text = normalized_text(body)
-    return Fingerprint(hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                       to_signed64(simhash_of_normalized(text)), text)
+    slots, count = _item_slots(text)
+    simhash = _column_majority(slots, count) if count else 0
+    return Fingerprint(hashlib.sha256(text.encode("utf-8")).hexdigest(), to_signed64(simhash),
+                       text)
 
 
 # -- the decision ----------------------------------------------------------------------------
@@ -436,7 +451,7 @@ class DedupIndex:
             keys = self._keys(item)
         if keys:
             if mine is None:
-                mine = shingle_set(normalized_text(item.body))
+                mine = _item_shingle_set(normalized_text(item.body))
             self._remember(article_id, mine)
             _INSERT_KEYS.execute_many(conn, [
                 {"band": band, "key": key, "article_id": article_id} for band, key in keys
@@ -473,7 +488,7 @@ class DedupIndex:
         candidates = self._candidates(conn, keys, item.simhash or 0)
         if not candidates:
             return None  # most new articles: no shingles needed at all
-        mine = shingle_set(normalized_text(item.body))
+        mine = _item_shingle_set(normalized_text(item.body))
         self._pending[item.url] = (keys, mine)
         self._count("dedup/candidates", len(candidates))
         missing = [c.article_id for c in candidates if c.article_id not in self._shingles]
