@@ -261,15 +261,15 @@ def _column_majority(slots: int, count: int) -> int:
     return ~borrow & _U64
 
 
-def simhash_of_normalized(text: str) -> int:
-    """Unsigned 64-bit simhash of the character 3-grams of already normalised text."""
-    slots, count = _shingle_slots(text)
-    return _column_majority(slots, count) if count else 0
-
-
 # An item's shingle hashes serve its simhash (DedupPipeline) and, a batch later, its shingle
 # set in the index: kept for a little more than one storage batch (~16 bytes a character).
 _item_slots = functools.lru_cache(maxsize=128)(_shingle_slots)
+
+
+def simhash_of_normalized(text: str) -> int:
+    """Unsigned 64-bit simhash of the character 3-grams of already normalised text."""
+    slots, count = _item_slots(text)
+    return _column_majority(slots, count) if count else 0
 
 
 def to_signed64(value: int) -> int:
@@ -345,10 +345,8 @@ class Fingerprint:
 
 def fingerprint(body: str) -> Fingerprint:
     text = normalized_text(body)
-    slots, count = _item_slots(text)
-    simhash = _column_majority(slots, count) if count else 0
-    return Fingerprint(hashlib.sha256(text.encode("utf-8")).hexdigest(), to_signed64(simhash),
-                       text)
+    return Fingerprint(hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                       to_signed64(simhash_of_normalized(text)), text)
 
 
 # -- the decision ----------------------------------------------------------------------------
