@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--all", action="store_true", help="with --once: every enabled portal")
     parser.add_argument("--parallel", type=int, default=3, help="crawls at once (default 3)")
     parser.add_argument("--timeout", type=parse_duration,
-                        default=os.environ.get("SCHEDULER_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS,
+                        default=os.environ.get("SCHEDULER_TIMEOUT") or str(DEFAULT_TIMEOUT_SECONDS),
                         help="kill a crawl after this long unless its profile says otherwise "
                              "(default: env SCHEDULER_TIMEOUT or 30m)")
     parser.add_argument("--stop-grace", type=parse_duration, default=60.0,
@@ -100,7 +100,7 @@ def build_options(args: argparse.Namespace, registry: PortalRegistry) -> Schedul
         portals_file=registry.path.resolve(),
         project_dir=PROJECT_DIR,
         logs_dir=Path(args.logs_dir).resolve(),
-        timeout_seconds=parse_duration(str(args.timeout)),
+        timeout_seconds=args.timeout,
         stop_grace_seconds=args.stop_grace,
         kill_grace_seconds=args.kill_grace,
         lease_ttl_seconds=args.lease_ttl,

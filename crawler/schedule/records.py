@@ -24,22 +24,22 @@ runs = CrawlRun.__table__
 
 
 def create_running(engine: Engine, portal: str) -> int:
-    with engine.begin() as conn:
-        return int(conn.execute(
-            runs.insert().values(portal=portal, trigger=TRIGGER, started_at=utcnow(),
-                                 status="running", pages=0, items_new=0, items_duplicate=0,
-                                 errors=0)
-            .returning(runs.c.id)
-        ).scalar_one())
+    return _insert_run(engine, portal, "running")
 
 
 def record_skipped(engine: Engine, portal: str, reason: str) -> int:
+    return _insert_run(engine, portal, "skipped", message=reason[:2000], finished=True)
+
+
+def _insert_run(engine: Engine, portal: str, status: str, message: str | None = None,
+                finished: bool = False) -> int:
     now = utcnow()
     with engine.begin() as conn:
         return int(conn.execute(
-            runs.insert().values(portal=portal, trigger=TRIGGER, started_at=now, finished_at=now,
-                                 status="skipped", pages=0, items_new=0, items_duplicate=0,
-                                 errors=0, message=reason[:2000])
+            runs.insert().values(portal=portal, trigger=TRIGGER, started_at=now,
+                                 finished_at=now if finished else None, status=status,
+                                 pages=0, items_new=0, items_duplicate=0, errors=0,
+                                 message=message)
             .returning(runs.c.id)
         ).scalar_one())
 
