@@ -31,7 +31,12 @@ logger = logging.getLogger(__name__)
 _PG_STORE_LOCK = 7_201_612  # pg_advisory_xact_lock key shared by every crawl process
 
 # Built once: building a SQLAlchemy statement per row cost more than executing it.
-_INSERT_ARTICLE = Article.__table__.insert().returning(Article.__table__.c.id)
+_ARTICLE_COLUMNS = [c.name for c in Article.__table__.c if c.name != "id"]  # all given
+_INSERT_ARTICLE = DriverStatement(
+    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in _ARTICLE_COLUMNS)}) RETURNING id",
+    types={name: Article.__table__.c[name].type for name in _ARTICLE_COLUMNS},
+)
 _DELETE_TAGS = ArticleTag.__table__.delete().where(
     ArticleTag.__table__.c.article_id == bindparam("article_id"))
 _INSERT_TAG = DriverStatement(  # ON CONFLICT: SQLite >= 3.24 and PostgreSQL alike
@@ -229,7 +234,7 @@ class StoragePipeline:
                 if item.duplicate_of is not None:
                     counts["storage/near_duplicate"] += 1
                 values.update(url=item.url, first_seen_at=now, duplicate_of=item.duplicate_of)
-                article_id = conn.execute(_INSERT_ARTICLE, values).scalar_one()
+                article_id = int(_INSERT_ARTICLE.rows(conn, values)[0][0])
                 existing[item.url] = (article_id, item.content_hash)
                 if self.index is not None:
                     self.index.add(conn, article_id, item)
