@@ -44,6 +44,19 @@ def run_status(stats: dict[str, Any], reason: str) -> tuple[str, str | None]:
     return "ok", None
 
 
+def run_errors(stats: dict[str, Any]) -> int:
+    """Everything that went wrong in a run, for ``crawl_runs.errors``.
+
+    Page faults the spider counted (404, timeouts, not an article ...), storage failures, and
+    exceptions raised while handling a page (a bug, or an extraction worker that died): Scrapy
+    logs those and carries on, so without this count a run that lost pages would look clean.
+    """
+    return sum(
+        int(stats.get(key, 0))
+        for key in ("portal/errors", "storage/errors", "spider_exceptions/count")
+    )
+
+
 class CrawlRunRecorder:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -100,7 +113,7 @@ class CrawlRunRecorder:
             "pages": int(stats.get("downloader/response_count", 0)),
             "items_new": int(stats.get("crawl/items_new", 0)),
             "items_duplicate": int(stats.get("crawl/items_duplicate", 0)),
-            "errors": int(stats.get("portal/errors", 0)) + int(stats.get("storage/errors", 0)),
+            "errors": run_errors(stats),
             "message": message,
         }
         logger.info(
