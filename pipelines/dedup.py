@@ -336,6 +336,32 @@ def containment(a: frozenset[int], b: frozenset[int] | array[int]) -> float:
     return len(a.intersection(b)) / min(len(a), len(b))
 
 
+_CHUNK = 128  # shingles compared between two checks of "is the answer already sure?"
+
+
+def contains_at_least(mine: frozenset[int], theirs: array[int], threshold: float) -> bool:
+    """``containment(mine, theirs) >= threshold``, decided as soon as the rest cannot change it.
+
+    Most candidates the index verifies are other stories (containment ~0.3 against 0.85
+    needed): after a fifth of the shingles enough have missed that the answer is no. The same
+    answer as ``containment``, exactly: the shared count is summed chunk by chunk, and the
+    final value lies between the count so far and the count plus what is left.
+    """
+    smaller = min(len(mine), len(theirs))
+    if not smaller:
+        return threshold <= 0.0
+    hits, left = 0, len(theirs)
+    for start in range(0, len(theirs), _CHUNK):
+        chunk = theirs[start : start + _CHUNK]
+        hits += len(mine.intersection(chunk))
+        left -= len(chunk)
+        if hits / smaller >= threshold:
+            return True
+        if (hits + left) / smaller < threshold:
+            return False
+    return hits / smaller >= threshold
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     content_hash: str
@@ -497,7 +523,7 @@ class DedupIndex:
                 self._remember(article_id, shingle_set(_normalize(body or "")))
         for cand in candidates:  # nearest first: the first that passes is the answer
             theirs = self._shingles.get(cand.article_id, _NOTHING)
-            if containment(mine, theirs) >= self.containment:
+            if contains_at_least(mine, theirs, self.containment):
                 return (cand.root, cand.portal, False)
         return None
 
@@ -602,7 +628,7 @@ class DedupPipeline:
 
 
 __all__ = [
-    "DEFAULTS", "DedupIndex", "DedupPipeline", "containment", "content_hash", "dedup_keys",
-    "fingerprint", "hamming", "normalized_text", "same_story", "shingle_set",
+    "DEFAULTS", "DedupIndex", "DedupPipeline", "containment", "contains_at_least", "content_hash",
+    "dedup_keys", "fingerprint", "hamming", "normalized_text", "same_story", "shingle_set",
     "simhash_of_normalized", "to_signed64",
 ]

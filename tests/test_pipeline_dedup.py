@@ -32,6 +32,7 @@ from pipelines.dedup import (
     DedupPipeline,
     band_keys,
     containment,
+    contains_at_least,
     content_hash,
     dedup_keys,
     fingerprint,
@@ -179,6 +180,21 @@ def test_hashed_shingles_give_the_containment_of_the_3_gram_strings(pair: Pair) 
     assert len(shingle_set(a)) == len(grams_a)
     assert containment(shingle_set(a), shingle_set(b)) == pytest.approx(expected)
     assert containment(shingle_set(a), array("Q", shingle_set(b))) == pytest.approx(expected)
+
+
+def test_the_early_exit_check_decides_exactly_as_the_full_containment() -> None:
+    """The index stops comparing once the answer is sure; the answer must not change."""
+    thresholds = [0.0, 0.3, 0.5, 0.77, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0]
+    checked = 0
+    for pair in PAIRS:
+        a, b = shingle_set(normalized_text(pair.first)), shingle_set(normalized_text(pair.second))
+        for mine, theirs in ((a, b), (b, a), (a, frozenset(list(b)[:40])), (a, frozenset())):
+            value = containment(mine, theirs)
+            for threshold in [*thresholds, value]:  # the exact value: the boundary case
+                assert contains_at_least(mine, array("Q", theirs), threshold) == (
+                    value >= threshold), (pair.name, threshold, value)
+                checked += 1
+    assert checked > 3000
 
 
 def test_simhash_is_signed_64_bit_and_stable_across_processes() -> None:
