@@ -54,26 +54,32 @@ class _TreeCpu:
         self.proc = psutil.Process()
         self.children: list[psutil.Process] = []
         self.last = 0.0
+        self.first_each: dict[int, float] = {}
+        self.last_each: dict[int, float] = {}
 
     def start(self) -> float:
         self.children = self.proc.children(recursive=True)
-        self.last = self.total()
+        self.first_each = self.last_each = self.each()
+        self.last = sum(self.first_each.values())
         threading.Thread(target=self._sample, daemon=True).start()
         return self.last
 
-    def total(self) -> float:
-        seconds = 0.0
+    def each(self) -> dict[int, float]:
+        """CPU seconds per process id (the crawl process and each worker)."""
+        seconds: dict[int, float] = {}
         for proc in [self.proc, *self.children]:
             try:
                 times = proc.cpu_times()
             except psutil.Error:
                 continue
-            seconds += times.user + times.system
+            seconds[proc.pid] = times.user + times.system
         return seconds
 
     def _sample(self) -> None:
         while True:
-            self.last = max(self.last, self.total())
+            each = self.each()
+            if sum(each.values()) >= self.last:
+                self.last, self.last_each = sum(each.values()), each
             time.sleep(0.2)
 
 
@@ -119,6 +125,9 @@ def main() -> None:
     if os.environ.get("BENCH_STATS"):  # what the pipelines did, for reading a profile
         picked = {k: v for k, v in stats.items() if k.startswith(("dedup/", "storage/"))}
         print(json.dumps(picked), file=sys.stderr)
+    pages = max(1, stats.get("downloader/response_count", 0))
+    workers = sorted((1000 * (cpu - tree.first_each.get(pid, 0.0)) / pages
+                      for pid, cpu in tree.last_each.items() if pid != tree.proc.pid), reverse=True)
     print(json.dumps({
         "pages": stats.get("downloader/response_count", 0),
         "items": stats.get("item_scraped_count", 0),
@@ -127,6 +136,7 @@ def main() -> None:
         "cpu": window["c1"] - window["c0"],
         "cpu_all": max(window["a1"] - window["a0"], window["c1"] - window["c0"]),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_cpu_ms": [round(ms, 2) for ms in workers if ms > 0.005],  # per page, each
     }))
 
 

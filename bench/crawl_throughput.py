@@ -10,7 +10,8 @@ serves it on 127.0.0.1, then in the same run crawls it
 with the same concurrency and without delays or AutoThrottle, so the ratio measures per-page
 work, not politeness. Prints pages/s, their ratio (target: full >= 0.5x bare), CPU ms per
 page (the crawl process, and all processes with its extraction/tagging workers) and peak
-memory of the crawl process.
+memory of the crawl process; then the CPU of each worker process (extraction, tagging, dedup
+hashing) on its own line.
 Usage: ``python bench/crawl_throughput.py [--articles N] [--rounds R]``.
 """
 
@@ -87,6 +88,9 @@ def main() -> None:
         print(f"{mode:<6}{best['pages']:>7.0f}{best['stored']:>8.0f}{rates[mode]:>10.1f}"
               f"{1000 * best['cpu'] / best['pages']:>13.2f}"
               f"{1000 * best['cpu_all'] / best['pages']:>13.2f}{best['maxrss_mb']:>9.0f}")
+        if best.get("worker_cpu_ms"):
+            print(f"{'':<6}worker processes, CPU ms/page each: "
+                  + ", ".join(f"{ms:.2f}" for ms in best["worker_cpu_ms"]))
     ratio = rates["full"] / rates["bare"]
     print(f"\nfull / bare throughput: {ratio:.2f}x (target >= 0.50x)")
 

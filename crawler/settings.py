@@ -2,7 +2,8 @@
 
 Each component reads its own prefixed keys (``PORTAL_*``, ``STORAGE_*``, ``DEDUP_*``,
 ``TAGGING_*``, ``ATTRIBUTION_*``, ``CRAWLRUN_*``); environment variables that users set in
-production (``DATABASE_URL``, ``PORTALS_FILE``, ``EXTRACTION_WORKERS``, ``TAGGING_WORKERS``)
+production (``DATABASE_URL``, ``PORTALS_FILE``, ``EXTRACTION_WORKERS``, ``TAGGING_WORKERS``,
+``DEDUP_WORKERS``)
 are read here once.
 """
 
@@ -74,6 +75,7 @@ DEDUP_CONTAINMENT_THRESHOLD = 0.85  # shared 3-grams / 3-grams of the shorter te
 DEDUP_MIN_CHARS = 30  # shorter normalised texts: exact match only
 DEDUP_VERIFY_LIMIT = 8  # candidate bodies fetched and compared per lookup
 DEDUP_KEY_LIMIT = 16  # newest rows read per (band, key)
+DEDUP_WORKERS = int(os.environ.get("DEDUP_WORKERS", "-1"))  # like EXTRACTION_WORKERS
 TAGGING_ENABLED = True
 TAGGING_TAXONOMY_FILE = ""  # empty: crawler/data/taxonomy.yaml
 TAGGING_USERDICT_FILE = ""  # empty: crawler/data/jieba_userdict.txt

@@ -85,6 +85,7 @@ from sqlalchemy import (
 from crawler.db import DriverStatement
 from crawler.items import ArticleItem
 from crawler.models import Article
+from crawler.workers import WorkerPool, default_workers
 
 # -- settings and their defaults (the lead copies DEDUP_* into crawler/settings.py) -----------
 
@@ -375,6 +376,49 @@ def fingerprint(body: str) -> Fingerprint:
                        to_signed64(simhash_of_normalized(text)), text)
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the index needs of an item's body, computed off the crawl process."""
+
+    content_hash: str
+    simhash: int  # signed 64-bit
+    keys: tuple[tuple[int, int], ...]  # band and anchor keys; empty: too short to index
+    shingles: array[int]  # its distinct shingle hashes (empty when keys are)
+    min_chars: int  # the DEDUP_MIN_CHARS it was made with
+
+
+def analyse(body: str, min_chars: int) -> Analysis:
+    """Fingerprint, index keys and shingles of a body: one picklable call for a worker."""
+    fp = fingerprint(body)
+    if len(fp.normalized) < min_chars:
+        return Analysis(fp.content_hash, fp.simhash, (), array("Q"), min_chars)
+    keys = tuple(dict.fromkeys(band_keys(fp.simhash) + anchor_keys(body)))
+    return Analysis(fp.content_hash, fp.simhash, keys,
+                    array("Q", _item_shingle_set(fp.normalized)), min_chars)
+
+
+# Analyses done in a worker by DedupPipeline, for the index in storage a few items later (the
+# same process): url -> (the body analysed, its analysis). Bounded: items dropped between the
+# two pipelines must not pile up.
+_ANALYSED: OrderedDict[str, tuple[str, Analysis]] = OrderedDict()
+_ANALYSED_MAX = 1024
+
+
+def _keep_analysis(url: str, body: str, analysis: Analysis) -> None:
+    _ANALYSED[url] = (body, analysis)
+    _ANALYSED.move_to_end(url)
+    while len(_ANALYSED) > _ANALYSED_MAX:
+        _ANALYSED.popitem(last=False)
+
+
+def _analysis_of(item: ArticleItem) -> Analysis | None:
+    """The worker's analysis of this very body, if there is one."""
+    kept = _ANALYSED.get(item.url)
+    if kept is None or kept[0] != item.body or kept[1].content_hash != item.content_hash:
+        return None
+    return kept[1]
+
+
 # -- the decision ----------------------------------------------------------------------------
 
 
@@ -465,6 +509,8 @@ class DedupIndex:
 
     def add(self, conn: Connection, article_id: int, item: ArticleItem) -> None:
         """Write the band and anchor keys of a newly stored article (same transaction)."""
+        analysis = self._analysis(item)
+        _ANALYSED.pop(item.url, None)
         if item.url in self._exact_urls:
             self._exact_urls.discard(item.url)
             return  # an exact copy: the first copy's keys already lead here via content_hash
@@ -472,16 +518,18 @@ class DedupIndex:
             _fill(item)
         keys, mine = self._pending.pop(item.url, (None, None))
         if keys is None:
-            keys = self._keys(item)
-        if keys:
-            if mine is None:
-                mine = _item_shingle_set(normalized_text(item.body))
-            self._remember(article_id, mine)
-            _INSERT_KEYS.execute_many(conn, [
-                {"band": band, "key": key, "article_id": article_id} for band, key in keys
-            ])
-        else:  # too short to index: forget whatever an earlier row of this id held
+            keys = list(analysis.keys) if analysis is not None else self._keys(item)
+        if not keys:  # too short to index: forget whatever an earlier row of this id held
             self._shingles.pop(article_id, None)
+            return
+        if analysis is not None:
+            self._remember_array(article_id, analysis.shingles)
+        else:
+            self._remember(article_id, mine if mine is not None
+                           else _item_shingle_set(normalized_text(item.body)))
+        _INSERT_KEYS.execute_many(conn, [
+            {"band": band, "key": key, "article_id": article_id} for band, key in keys
+        ])
 
     def refresh(self, conn: Connection, article_id: int, item: ArticleItem) -> None:
         """Re-index a stored article whose body a re-crawl changed (storage's update path)."""
@@ -490,7 +538,15 @@ class DedupIndex:
         self._exact_urls.discard(item.url)
         self.add(conn, article_id, item)
 
+    def _analysis(self, item: ArticleItem) -> Analysis | None:
+        """DedupPipeline's worker analysis of this item, when made with this index's settings."""
+        analysis = _analysis_of(item)
+        return analysis if analysis is not None and analysis.min_chars == self.min_chars else None
+
     def _keys(self, item: ArticleItem) -> list[tuple[int, int]]:
+        analysis = self._analysis(item)
+        if analysis is not None:
+            return list(analysis.keys)
         if len(normalized_text(item.body)) < self.min_chars:
             return []
         return list(dict.fromkeys(band_keys(item.simhash or 0) + anchor_keys(item.body)))
@@ -512,7 +568,9 @@ class DedupIndex:
         candidates = self._candidates(conn, keys, item.simhash or 0)
         if not candidates:
             return None  # most new articles: no shingles needed at all
-        mine = _item_shingle_set(normalized_text(item.body))
+        analysis = self._analysis(item)
+        mine = (frozenset(analysis.shingles) if analysis is not None
+                else _item_shingle_set(normalized_text(item.body)))
         self._pending[item.url] = (keys, mine)
         self._count("dedup/candidates", len(candidates))
         missing = [c.article_id for c in candidates if c.article_id not in self._shingles]
@@ -534,7 +592,10 @@ class DedupIndex:
         self._exact_urls.clear()
 
     def _remember(self, article_id: int, shingles: frozenset[int]) -> None:
-        self._shingles[article_id] = array("Q", shingles)
+        self._remember_array(article_id, array("Q", shingles))
+
+    def _remember_array(self, article_id: int, shingles: array[int]) -> None:
+        self._shingles[article_id] = shingles
         self._shingles.move_to_end(article_id)
         while len(self._shingles) > SHINGLE_CACHE:
             self._shingles.popitem(last=False)
@@ -611,24 +672,53 @@ def same_story(a: str, b: str, *, threshold: int | None = None,
 
 
 class DedupPipeline:
-    """Puts ``content_hash`` and ``simhash`` on each item; storage's index takes the decision."""
+    """Puts ``content_hash`` and ``simhash`` on each item; storage's index takes the decision.
 
-    def __init__(self, stats: Any) -> None:
+    With ``DEDUP_WORKERS`` > 0 (default: one per spare core) the hashing, the index keys and
+    the shingles are computed in a worker process (``analyse``) and handed to the index, which
+    then does only its database work in the crawl process: the hashing was ~10% of the crawl
+    process's time, and that process's one reactor thread is what limits a crawl.
+    """
+
+    def __init__(self, stats: Any, workers: int = 0, min_chars: int | None = None) -> None:
         self.stats = stats
+        self.workers = workers
+        self.min_chars = DEFAULTS["DEDUP_MIN_CHARS"] if min_chars is None else min_chars
+        self.pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> DedupPipeline:
-        if not crawler.settings.getbool("DEDUP_ENABLED", DEFAULTS["DEDUP_ENABLED"]):
+        settings = crawler.settings
+        if not settings.getbool("DEDUP_ENABLED", DEFAULTS["DEDUP_ENABLED"]):
             raise NotConfigured
-        return cls(crawler.stats)
+        workers = settings.getint("DEDUP_WORKERS", 0)
+        return cls(crawler.stats, default_workers() if workers < 0 else workers,
+                   _setting(settings, "DEDUP_MIN_CHARS"))
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
-        _fill(item)
+    def open_spider(self, spider: Any = None) -> None:
+        if self.workers > 0:
+            self.pool = WorkerPool(self.workers, name="dedup")
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+    def process_item(self, item: ArticleItem) -> Any:
+        if self.pool is None or not item.body:
+            _fill(item)
+            return item
+        return self._analyse_in_worker(item)
+
+    async def _analyse_in_worker(self, item: ArticleItem) -> ArticleItem:
+        assert self.pool is not None
+        analysis = await self.pool.run(analyse, item.body, self.min_chars)
+        item.content_hash, item.simhash = analysis.content_hash, analysis.simhash
+        _keep_analysis(item.url, item.body, analysis)
         return item
 
 
 __all__ = [
-    "DEFAULTS", "DedupIndex", "DedupPipeline", "containment", "contains_at_least", "content_hash",
-    "dedup_keys", "fingerprint", "hamming", "normalized_text", "same_story", "shingle_set",
-    "simhash_of_normalized", "to_signed64",
+    "DEFAULTS", "Analysis", "DedupIndex", "DedupPipeline", "analyse", "containment",
+    "contains_at_least", "content_hash", "dedup_keys", "fingerprint", "hamming",
+    "normalized_text", "same_story", "shingle_set", "simhash_of_normalized", "to_signed64",
 ]

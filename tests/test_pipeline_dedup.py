@@ -7,6 +7,7 @@ different stories kept apart, and the same answer when two crawls store a story 
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import subprocess
@@ -30,6 +31,8 @@ from pipelines.dedup import (
     DEFAULTS,
     DedupIndex,
     DedupPipeline,
+    _analysis_of,
+    analyse,
     band_keys,
     containment,
     contains_at_least,
@@ -360,6 +363,50 @@ def test_a_recrawled_body_can_be_reindexed(db_url: str) -> None:
     _store(storage, _article("https://b.example/1", "b", edited(BASE.splitlines(), {"drop": 1})))
     storage.close_spider()
     assert _rows(db_url)["https://b.example/1"].duplicate_of == article_id
+
+
+def test_an_analysis_made_in_a_worker_is_what_the_index_would_compute() -> None:
+    index = DedupIndex()
+    for pair in PAIRS[:10] + [Pair("short", "短讯。", "短讯。", True)]:
+        item = _article("https://a.example/x", "a", pair.first)
+        analysis = analyse(pair.first, DEFAULTS["DEDUP_MIN_CHARS"])
+        fp = fingerprint(pair.first)
+        assert (analysis.content_hash, analysis.simhash) == (fp.content_hash, fp.simhash)
+        item.content_hash, item.simhash = fp.content_hash, fp.simhash
+        assert list(analysis.keys) == index._keys(item)
+        assert set(analysis.shingles) == (shingle_set(fp.normalized) if analysis.keys else set())
+
+
+def test_dedup_in_a_worker_process_links_the_same_pairs(db_url: str) -> None:
+    """DEDUP_WORKERS > 0: hashing in a worker, database work in storage; same decisions."""
+    storage = _storage(db_url)
+    dedup = DedupPipeline(storage.stats, workers=1)
+    dedup.open_spider()
+    assert storage.engine is not None
+
+    async def analysed(*items: ArticleItem) -> list[ArticleItem]:
+        return [await dedup.process_item(item) for item in items]
+
+    wrong = []
+    try:
+        for i, pair in enumerate(PAIRS):
+            with storage.engine.begin() as conn:
+                conn.execute(text("DELETE FROM articles"))
+            first, second = asyncio.run(analysed(
+                _article(f"https://a.example/{i}", "a", pair.first),
+                _article(f"https://b.example/{i}", "b", pair.second)))
+            assert _analysis_of(second) is not None  # the index will use the worker's work
+            storage.process_item(first)
+            storage.process_item(second)
+            assert _analysis_of(second) is None  # used once, then let go
+            rows = _rows(db_url)
+            if (rows[f"https://b.example/{i}"].duplicate_of
+                    == rows[f"https://a.example/{i}"].id) != pair.same:
+                wrong.append(pair.name)
+    finally:
+        dedup.close_spider()
+        storage.close_spider()
+    assert len(wrong) <= 2, wrong
 
 
 def test_stats_count_exact_near_and_unique(db_url: str) -> None:
