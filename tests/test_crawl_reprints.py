@@ -6,14 +6,21 @@ with the last of four paragraphs cut) and says so with ``信息来源于:模拟�
 
 from __future__ import annotations
 
+import pytest
+
 from simulator.sites import GKONG_REPRINTS
 from tests.conftest import run_crawl
 from tests.test_crawl import rows
 
 
-def test_reprints_are_attributed_linked_and_tagged(simulator, portals_file, sqlite_url):
-    result = run_crawl(sqlite_url, portals_file)
+# DEDUP_WORKERS: hashing in the crawl process (the default below 4 cores) or in a worker.
+@pytest.mark.parametrize("dedup_workers", ["0", "1"])
+def test_reprints_are_attributed_linked_and_tagged(
+    simulator, portals_file, sqlite_url, dedup_workers
+):
+    result = run_crawl(sqlite_url, portals_file, settings={"DEDUP_WORKERS": dedup_workers})
     assert result.returncode == 0, result.log[-3000:]
+    assert ("started 1 dedup worker process(es)" in result.log) == (dedup_workers == "1")
     stored = {r["url"]: r for r in rows(sqlite_url, "SELECT * FROM articles")}
 
     truth = {}
