@@ -23,6 +23,7 @@ one log line, and is replaced, so the crawl carries on.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import itertools
 import logging
@@ -159,10 +160,18 @@ class WorkerPool:
         self._pool: list[_Worker] = []
         self._closed = False
         if workers > 0:
+            # A crawl stopped before its spider or pipelines closed the pool (a SIGTERM during
+            # start-up) must not hang at exit: multiprocessing's own exit hook would SIGTERM
+            # the workers, which ignore it, and wait for them forever.
+            atexit.register(self.close)
             # Start the workers now, before the crawl, so their imports are not paid mid-run.
             self._pool = [self._spawn() for _ in range(workers)]
-            for worker in self._pool:
-                self._await_ready(worker)
+            try:
+                for worker in self._pool:
+                    self._await_ready(worker)
+            except RuntimeError:
+                self.close()
+                raise
             logger.info("started %d %s worker process(es)", workers, name)
 
     def _spawn(self) -> _Worker:
@@ -276,6 +285,7 @@ class WorkerPool:
     def close(self) -> None:
         """Stop the workers: their task pipes close, they exit; tasks still held are cancelled."""
         self._closed = True
+        atexit.unregister(self.close)
         pool, self._pool = self._pool, []
         for worker in pool:
             if worker.reader is not None:
@@ -288,6 +298,9 @@ class WorkerPool:
             self._shut(worker)
         for worker in pool:
             worker.process.join(10)
-            if worker.process.is_alive():
-                worker.process.terminate()
+            if worker.process.is_alive():  # stuck in a task: it ignores SIGTERM (see _serve)
+                logger.warning(
+                    "%s worker process %s did not stop; killing it", self.name, worker.process.pid
+                )
+                worker.process.kill()
                 worker.process.join(5)

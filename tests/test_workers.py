@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
+import sys
+from pathlib import Path
 
+import psutil
 import pytest
 
 from crawler.workers import WorkerCrashed, WorkerPool
 
+ROOT = Path(__file__).resolve().parent.parent
 _WARM: dict[str, str] = {}
 
 
@@ -106,6 +111,18 @@ def test_close_stops_the_worker_processes() -> None:
     assert not any(p.is_alive() for p in processes)
     with pytest.raises(RuntimeError, match="closed"):
         _run(pool, _one, _pid)
+
+
+def test_a_process_that_never_closes_its_pool_still_exits() -> None:
+    """A crawl stopped during start-up (SIGTERM) exits without closing its pools itself."""
+    code = ("from crawler.workers import WorkerPool\n"
+            "pool = WorkerPool(1, name='test')\n"
+            "print(pool._pool[0].process.pid)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not psutil.pid_exists(int(done.stdout)) or psutil.Process(
+        int(done.stdout)).status() == psutil.STATUS_ZOMBIE
 
 
 def test_zero_workers_run_tasks_inline() -> None:
