@@ -249,25 +249,32 @@ class WorkerPool:
                     future.set_exception(value)
         except (asyncio.IncompleteReadError, OSError):
             self._replace(worker)
+        except Exception:  # an answer that cannot be read: its stream is lost with it
+            logger.exception(
+                "%s worker process %s sent an unreadable answer", self.name, worker.process.pid
+            )
+            self._replace(worker, "sent an unreadable answer")
         finally:
             transport.close()
 
-    def _replace(self, worker: _Worker) -> None:
-        """A worker died: fail what it held, start another one in its place.
+    def _replace(self, worker: _Worker, why: str = "") -> None:
+        """A worker died (or broke its stream): fail what it held, start another in its place.
 
         The new worker is not waited for: tasks sent to it wait in its pipe while it warms up.
         """
         if self._closed or worker not in self._pool:
             return
-        worker.process.join(1)
+        if not why:
+            worker.process.join(1)
+            why = f"exited (code {worker.process.exitcode})"
         logger.error(
-            "%s worker process %s exited (code %s) holding %d task(s); starting a new one",
+            "%s worker process %s %s holding %d task(s); starting a new one",
             self.name,
             worker.process.pid,
-            worker.process.exitcode,
+            why,
             len(worker.pending),
         )
-        crash = WorkerCrashed(f"{self.name} worker process exited, code {worker.process.exitcode}")
+        crash = WorkerCrashed(f"{self.name} worker process {why}")
         for future in worker.pending.values():
             if not future.done():
                 future.set_exception(crash)

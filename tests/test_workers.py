@@ -42,6 +42,21 @@ def _die(code: int) -> None:
     os._exit(code)
 
 
+def _explode() -> None:
+    raise ValueError("cannot rebuild this answer")
+
+
+class _Unreadable:
+    """Pickles in the worker, fails to unpickle in the crawl process."""
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (_explode, ())
+
+
+def _unreadable() -> _Unreadable:
+    return _Unreadable()
+
+
 def _run(pool: WorkerPool, coroutine_fn, *args):  # type: ignore[no-untyped-def]
     return asyncio.run(coroutine_fn(pool, *args))
 
@@ -101,6 +116,21 @@ def test_a_crashed_worker_fails_its_task_and_is_replaced(
     assert "code 7" in str(crashed)
     assert later == ["loaded"] * 6
     assert any("exited (code 7)" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unreadable_answer_fails_its_task_and_the_pool_carries_on(pool: WorkerPool) -> None:
+    async def unreadable_then_work(pool: WorkerPool) -> tuple[BaseException, list[str | None]]:
+        try:
+            await pool.run(_unreadable)
+        except WorkerCrashed as exc:
+            failed: BaseException = exc
+        else:
+            raise AssertionError("an answer that cannot be read must fail its task")
+        return failed, list(await asyncio.gather(*(pool.run(_warmed) for _ in range(6))))
+
+    failed, later = _run(pool, unreadable_then_work)
+    assert "unreadable answer" in str(failed)
+    assert later == ["loaded"] * 6
 
 
 def test_close_stops_the_worker_processes() -> None:
