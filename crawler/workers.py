@@ -199,9 +199,8 @@ class WorkerPool:
                 reason = "unexpected first answer"
             except (EOFError, OSError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
-        if not worker.ready:
+        if not worker.ready:  # the caller closes the pool, this worker's pipes included
             worker.process.join(1)
-            self._shut(worker)
             raise RuntimeError(
                 f"{self.name} worker process failed to start ({reason}; exit code "
                 f"{worker.process.exitcode})"

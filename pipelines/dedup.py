@@ -388,14 +388,19 @@ class Analysis:
     min_chars: int  # the DEDUP_MIN_CHARS it was made with
 
 
+def index_keys(body: str, normalized: str, simhash: int, min_chars: int) -> list[tuple[int, int]]:
+    """The band and anchor keys a body is indexed under; none when it is too short to index."""
+    if len(normalized) < min_chars:
+        return []
+    return list(dict.fromkeys(band_keys(simhash) + anchor_keys(body)))
+
+
 def analyse(body: str, min_chars: int) -> Analysis:
     """Fingerprint, index keys and shingles of a body: one picklable call for a worker."""
     fp = fingerprint(body)
-    if len(fp.normalized) < min_chars:
-        return Analysis(fp.content_hash, fp.simhash, (), array("Q"), min_chars)
-    keys = tuple(dict.fromkeys(band_keys(fp.simhash) + anchor_keys(body)))
-    return Analysis(fp.content_hash, fp.simhash, keys,
-                    array("Q", _item_shingle_set(fp.normalized)), min_chars)
+    keys = tuple(index_keys(body, fp.normalized, fp.simhash, min_chars))
+    shingles = array("Q", _item_shingle_set(fp.normalized)) if keys else array("Q")
+    return Analysis(fp.content_hash, fp.simhash, keys, shingles, min_chars)
 
 
 # Analyses done in a worker by DedupPipeline, for the index in storage a few items later (the
@@ -519,7 +524,7 @@ class DedupIndex:
             _fill(item)
         keys, mine = self._pending.pop(item.url, (None, None))
         if keys is None:
-            keys = list(analysis.keys) if analysis is not None else self._keys(item)
+            keys = self._keys(item, analysis)
         if not keys:  # too short to index: forget whatever an earlier row of this id held
             self._shingles.pop(article_id, None)
             return
@@ -544,13 +549,11 @@ class DedupIndex:
         analysis = _analysis_of(item)
         return analysis if analysis is not None and analysis.min_chars == self.min_chars else None
 
-    def _keys(self, item: ArticleItem) -> list[tuple[int, int]]:
-        analysis = self._analysis(item)
+    def _keys(self, item: ArticleItem, analysis: Analysis | None) -> list[tuple[int, int]]:
         if analysis is not None:
             return list(analysis.keys)
-        if len(normalized_text(item.body)) < self.min_chars:
-            return []
-        return list(dict.fromkeys(band_keys(item.simhash or 0) + anchor_keys(item.body)))
+        return index_keys(item.body, normalized_text(item.body), item.simhash or 0,
+                          self.min_chars)
 
     def _exact(self, conn: Connection, item: ArticleItem) -> tuple[int, str, bool] | None:
         rows = _EXACT_SQL.rows(conn, {"content_hash": item.content_hash})
@@ -562,14 +565,14 @@ class DedupIndex:
                 True)
 
     def _near(self, conn: Connection, item: ArticleItem) -> tuple[int, str, bool] | None:
-        keys = self._keys(item)
+        analysis = self._analysis(item)
+        keys = self._keys(item, analysis)
         if not keys:
             return None
         self._pending[item.url] = (keys, None)
         candidates = self._candidates(conn, keys, item.simhash or 0)
         if not candidates:
             return None  # most new articles: no shingles needed at all
-        analysis = self._analysis(item)
         mine = (frozenset(analysis.shingles) if analysis is not None
                 else _item_shingle_set(normalized_text(item.body)))
         self._pending[item.url] = (keys, mine)
