@@ -82,7 +82,7 @@ TAGGING_TAXONOMY_FILE = ""  # empty: crawler/data/taxonomy.yaml
 TAGGING_USERDICT_FILE = ""  # empty: crawler/data/jieba_userdict.txt
 TAGGING_MAX_KEYWORDS = 8
 TAGGING_KEYWORDS_ENABLED = True
-TAGGING_LEAD_CHARS = 160  # body characters jieba reads for keywords (~3 µs each)
+TAGGING_LEAD_CHARS = 300  # body characters segmented for keywords (the lead carries the topic)
 TAGGING_WORKERS = int(os.environ.get("TAGGING_WORKERS", "-1"))  # like EXTRACTION_WORKERS
 STORAGE_BATCH_SIZE = 50  # rows per transaction: one commit per item is the slow path
 

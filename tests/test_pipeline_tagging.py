@@ -181,6 +181,27 @@ def test_keywords_can_be_disabled_or_limited() -> None:
     assert len(_kind(limited.tag(a["title"], a["body"]), "keyword")) == 5
 
 
+def test_user_dictionary_words_become_whole_keywords(tmp_path: Path) -> None:
+    """A user adds a term of their trade to the dictionary: it is kept whole, not split."""
+    title, body = "熔盐储热岛示范工程投运", "该熔盐储热岛由两座储罐组成，熔盐储热岛可连续放热。"
+    userdict = tmp_path / "userdict.txt"
+    userdict.write_text("熔盐储热岛 2000 n\n\n储热岛\n", encoding="utf-8")
+    plain = _kind(Tagger(load_taxonomy(), userdict=None).tag(title, body), "keyword")
+    custom = _kind(Tagger(load_taxonomy(), userdict=userdict).tag(title, body), "keyword")
+    assert "熔盐储热岛" not in plain
+    assert custom[0] == "熔盐储热岛", custom
+
+
+def test_user_dictionary_errors_name_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.txt"
+    with pytest.raises(ConfigError, match="missing.txt.*TAGGING_USERDICT_FILE"):
+        Tagger(load_taxonomy(), userdict=missing)
+    latin1 = tmp_path / "gbk.txt"
+    latin1.write_bytes("变频器 3000 n\n".encode("gbk"))
+    with pytest.raises(ConfigError, match="gbk.txt.*not UTF-8.*save it as UTF-8"):
+        Tagger(load_taxonomy(), userdict=latin1)
+
+
 def test_empty_article(tagger: Tagger) -> None:
     assert tagger.tag("", "") == []
 
