@@ -40,27 +40,28 @@ class Region:
 
 def _vote(doc: Document) -> dict[int, float]:
     scores: dict[int, float] = {}
-    for i, node in enumerate(doc.nodes):
-        plain = node.own - node.own_link
-        if plain < _MIN_PARAGRAPH or node.own_link > plain:
+    tags, parents = doc.tags, doc.parent
+    for i, (own, own_link) in enumerate(zip(doc.own, doc.own_link, strict=True)):
+        plain = own - own_link
+        if plain < _MIN_PARAGRAPH or own_link > plain:
             continue
-        value = 1 + node.own_punct + min(plain / 100, 3)
-        tag = node.element.tag
-        container = node.parent if (tag in PARAGRAPH_TAGS or tag in INLINE_TAGS) else i
-        while container >= 0 and doc.nodes[container].element.tag in INLINE_TAGS:
-            container = doc.nodes[container].parent
+        value = 1 + doc.own_punct[i] + min(plain / 100, 3)
+        tag = tags[i]
+        container = parents[i] if (tag in PARAGRAPH_TAGS or tag in INLINE_TAGS) else i
+        while container >= 0 and tags[container] in INLINE_TAGS:
+            container = parents[container]
         if container < 0:
             continue
         scores[container] = scores.get(container, 0.0) + value
-        parent = doc.nodes[container].parent
+        parent = parents[container]
         if parent >= 0:
             scores[parent] = scores.get(parent, 0.0) + value / 2
     return scores
 
 
 def _link_density(doc: Document, i: int) -> float:
-    node = doc.nodes[i]
-    return node.link / node.text if node.text else 1.0
+    text = doc.text[i]
+    return doc.link[i] / text if text else 1.0
 
 
 def find_region(doc: Document) -> Region | None:
@@ -73,41 +74,41 @@ def find_region(doc: Document) -> Region | None:
 
 
 def _with_siblings(doc: Document, best: int, final: dict[int, float]) -> list[int]:
-    parent = doc.nodes[best].parent
+    parent = doc.parent[best]
     if parent < 0:
         return [best]
     threshold = max(10.0, final[best] * 0.2)
-    siblings = [doc.index[c] for c in doc.nodes[parent].element if c in doc.index]
+    siblings = [doc.index[c] for c in doc.elements[parent] if c in doc.index]
     chosen = [s for s in siblings if s == best or _joins(doc, s, final, threshold)]
     first, last = siblings.index(chosen[0]), siblings.index(chosen[-1])
     return [s for s in siblings[first : last + 1] if s in chosen or _link_density(doc, s) < 0.3]
 
 
 def _joins(doc: Document, i: int, final: dict[int, float], threshold: float) -> bool:
-    node = doc.nodes[i]
     if final.get(i, 0.0) >= threshold:
         return True
-    plain = node.text - node.link
+    element, text = doc.elements[i], doc.text[i]
+    plain = text - doc.link[i]
     if _link_density(doc, i) >= 0.25:
         return False
     # A paragraph-like sibling: a <p>, a block that holds its text itself (one <div> per
     # paragraph, as government and CMS pages do), or a block made only of paragraphs (an
     # article split over two <div>s by the CMS template); long or ending like a sentence.
     text_block = (
-        node.element.tag in PARAGRAPH_TAGS
-        or node.element.tag in INLINE_TAGS
-        or (node.own >= 0.8 * node.text)
+        element.tag in PARAGRAPH_TAGS
+        or element.tag in INLINE_TAGS
+        or (doc.own[i] >= 0.8 * text)
         or (
-            len(node.element) > 0
-            and all(c.tag in PARAGRAPH_TAGS or c.tag in INLINE_TAGS for c in node.element)
+            len(element) > 0
+            and all(c.tag in PARAGRAPH_TAGS or c.tag in INLINE_TAGS for c in element)
         )
     )
     if not text_block:
         return False
     return plain >= 40 or (
         plain >= 4
-        and node.own_punct > 0
-        and _ENDS_SENTENCE.search("".join(node.element.itertext())) is not None
+        and doc.own_punct[i] > 0
+        and _ENDS_SENTENCE.search("".join(element.itertext())) is not None
     )
 
 
@@ -115,32 +116,31 @@ def _noise_spans(doc: Document, region: Region) -> list[tuple[int, int]]:
     spans = []
     for top in region.nodes:
         i = top + 1
-        while i <= doc.nodes[top].end:
+        while i <= doc.end[top]:
             if _is_noise(doc, i):
-                spans.append((i, doc.nodes[i].end))
-                i = doc.nodes[i].end + 1
+                spans.append((i, doc.end[i]))
+                i = doc.end[i] + 1
             else:
                 i += 1
     return spans
 
 
 def _is_noise(doc: Document, i: int) -> bool:
-    node = doc.nodes[i]
-    element = node.element
+    element = doc.elements[i]
     if element.tag in INLINE_TAGS and element.tag != "a":
         return False
     attrs = f"{element.get('class', '')} {element.get('id', '')}"
-    if attrs.strip() and _NOISE_ATTR.search(attrs) and node.punct < 20:
+    if attrs.strip() and _NOISE_ATTR.search(attrs) and doc.punct[i] < 20:
         return True
-    return node.links >= 3 and node.link > 0.6 * node.text and element.tag != "a"
+    return doc.links[i] >= 3 and doc.link[i] > 0.6 * doc.text[i] and element.tag != "a"
 
 
 def region_lines(doc: Document, region: Region, lines: list[Line]) -> list[int]:
     """Indices of the lines rendered from the region, minus nested noise and link lines."""
-    blocked = bytearray(len(doc.nodes))
+    blocked = bytearray(len(doc.elements))
     for a, b in _noise_spans(doc, region):
         blocked[a : b + 1] = b"\x01" * (b - a + 1)
-    spans = [(top, doc.nodes[top].end) for top in region.nodes]
+    spans = [(top, doc.end[top]) for top in region.nodes]
     picked = []
     for k, line in enumerate(lines):
         if not any(a <= line.node <= b for a, b in spans):
@@ -163,7 +163,7 @@ def headline_items(doc: Document, region: Region, lines: list[Line]) -> tuple[in
     summaries (``<h3><a>标题</a></h3><p>摘要</p>`` × N) is made of them; an article's prose
     mostly is not.
     """
-    spans = [(top, doc.nodes[top].end) for top in region.nodes]
+    spans = [(top, doc.end[top]) for top in region.nodes]
     items = prose = 0
     previous_link = False
     for line in lines:

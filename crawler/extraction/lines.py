@@ -38,7 +38,7 @@ def build_lines(doc: Document) -> list[Line]:
     lines: list[Line] = []
     parts: list[str] = []
     state = [-1, 0, doc.index.get(start, 0)]  # line's first node, link chars, next index
-    nodes = doc.nodes
+    sizes, link_sizes, links, ends = doc.text, doc.link, doc.links, doc.end
 
     def add(text: str, node: int, in_link: bool) -> None:
         if text.isspace():
@@ -77,24 +77,24 @@ def build_lines(doc: Document) -> list[Line]:
             stack.append((None, element, False, parent_index, parent_link))
             continue
         index = state[2]
-        stats = nodes[index]
-        if not stats.text and tag != "br":  # nothing visible below: skip the whole subtree
-            state[2] = stats.end + 1
+        size = sizes[index]
+        if not size and tag != "br":  # nothing visible below: skip the whole subtree
+            state[2] = ends[index] + 1
             stack.append((None, element, False, parent_index, parent_link))
             continue
-        if stats.links >= 2 and stats.link == stats.text and tag not in INLINE_TAGS:
+        if links[index] >= 2 and link_sizes[index] == size and tag not in INLINE_TAGS:
             # A menu or headline list (all of its text is links): one line, no per-link walk.
             if parts:
                 newline()
             text = " ".join("".join(element.itertext()).split())
-            lines.append(Line(text, index, stats.text))
-            state[2] = stats.end + 1
+            lines.append(Line(text, index, size))
+            state[2] = ends[index] + 1
             stack.append((None, element, False, parent_index, parent_link))
             continue
         state[2] += 1
         # Small cells of one row read as one line (``2005-01-14 | 来源: X``); a big layout
         # cell holding the article starts its own line, not glued to the menu beside it.
-        cell = (tag == "td" or tag == "th") and stats.text <= _SMALL_CELL
+        cell = (tag == "td" or tag == "th") and size <= _SMALL_CELL
         block = not cell and tag not in INLINE_TAGS
         if block:
             if parts:

@@ -41,9 +41,11 @@ def classify(
     items, prose = headline_items(page.doc, region, page.lines)
     if items >= _MIN_LIST_ITEMS and items * 2 >= prose:
         return "list"
-    nodes = [page.doc.nodes[n] for n in region.nodes]
-    link_heavy = sum(n.link for n in nodes) > _MAX_LIST_LINK_DENSITY * sum(n.text for n in nodes)
-    if link_heavy and sum(n.links for n in nodes) >= 10:
+    doc, nodes = page.doc, region.nodes
+    link_heavy = sum(doc.link[n] for n in nodes) > _MAX_LIST_LINK_DENSITY * sum(
+        doc.text[n] for n in nodes
+    )
+    if link_heavy and sum(doc.links[n] for n in nodes) >= 10:
         longest = max(len(line) for line in body_lines)
         if longest < _MIN_PARAGRAPH_IN_ARTICLE:
             return "list"

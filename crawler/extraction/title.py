@@ -29,12 +29,11 @@ _LABEL = re.compile(r"^(?:主题|标题|题目|文章标题|帖子主题)\s*[:�
 def candidates(doc: Document) -> list[tuple[int, str]]:
     """Heading-like elements with short text, in document order."""
     found = []
-    for i, node in enumerate(doc.nodes):
-        size = node.text
+    for i, size in enumerate(doc.text):
         if not 2 <= size <= _MAX_TITLE:
             continue
-        element = node.element
-        tag = element.tag
+        element = doc.elements[i]
+        tag = doc.tags[i]
         if (
             tag in _HEADING_TAGS
             or (tag in _BOLD_TAGS and size >= 4)
@@ -131,18 +130,17 @@ def _runs(contained: list[tuple[int, str]], key: str) -> list[tuple[int, str]]:
 
 
 def _is_h1(doc: Document, i: int) -> bool:
-    return doc.nodes[i].element.tag == "h1"
+    return doc.tags[i] == "h1"
 
 
 def _heading(doc: Document, i: int) -> bool:
-    element = doc.nodes[i].element
+    element = doc.elements[i]
     attr = f"{element.get('class', '')} {element.get('id', '')}"
     return element.tag in _HEADING_TAGS or bool(_TITLE_ATTR.search(attr))
 
 
 def _is_link(doc: Document, i: int) -> bool:
-    node = doc.nodes[i]
-    if node.link * 2 > node.text:
+    if doc.link[i] * 2 > doc.text[i]:
         return True
-    parent = node.element.getparent()
+    parent = doc.elements[i].getparent()
     return parent is not None and parent.tag == "a"
