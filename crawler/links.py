@@ -9,6 +9,7 @@ list is the largest group sharing one container shape, which leaves out navigati
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -77,10 +78,37 @@ class ListPageLinks:
     next_pages: list[str] = field(default_factory=list)
 
 
-def parse(html_text: str, base_url: str) -> lxml_html.HtmlElement:
-    root = lxml_html.document_fromstring(html_text or "<html></html>")
-    root.make_links_absolute(base_url, resolve_base_href=True, handle_failures="discard")
-    return root
+def parse(html_text: str) -> lxml_html.HtmlElement:
+    return lxml_html.document_fromstring(html_text or "<html></html>")
+
+
+class _Hrefs:
+    """Absolute URLs of the anchors, resolved only for the anchors a rule looks at.
+
+    A list page holds hundreds of menu, sidebar and footer links (and images, scripts, style
+    sheets) that no rule follows; resolving every one up front (lxml's
+    ``make_links_absolute``) took most of the time spent on a list page. ``<base href>`` is
+    honoured; an href that cannot be joined (a malformed IPv6 host) is no link.
+    """
+
+    def __init__(self, root: lxml_html.HtmlElement, page_url: str) -> None:
+        base = root.find(".//base[@href]")
+        self.base = page_url
+        if base is not None:
+            with contextlib.suppress(ValueError):
+                self.base = urljoin(page_url, base.get("href", "").strip())
+        self._seen: dict[str, str | None] = {}
+
+    def of(self, anchor: lxml_html.HtmlElement) -> str | None:
+        href = (anchor.get("href") or "").strip()
+        if not href or href.lower().startswith(_SKIP_SCHEMES):
+            return None
+        if href not in self._seen:
+            try:
+                self._seen[href] = urljoin(self.base, href)
+            except ValueError:
+                self._seen[href] = None
+        return self._seen[href]
 
 
 def classify_list_page(
@@ -97,8 +125,9 @@ def classify_list_page(
     if list_links_selector or next_page_selector:
         selector = Selector(text=html_text or "<html></html>", base_url=page_url)
     result = ListPageLinks()
-    root = parse(html_text, page_url)
-    anchors = [a for a in root.iter("a") if a.get("href")]
+    root = parse(html_text)
+    anchors = [(a, _text(a)) for a in root.iter("a") if a.get("href")]
+    hrefs = _Hrefs(root, page_url)
     pattern = re.compile(article_url_pattern) if article_url_pattern else None
 
     if list_links_selector:
@@ -109,7 +138,7 @@ def classify_list_page(
             (strip_tracking(u), t) for u, t in candidates if on_site(u, domains)
         )
     else:
-        result.articles = _generic_article_links(anchors, page_url, domains, pattern)
+        result.articles = _generic_article_links(anchors, hrefs, page_url, domains, pattern)
 
     if next_page_selector:
         result.next_pages = [
@@ -117,7 +146,7 @@ def classify_list_page(
             for h in _select(selector, next_page_selector, "href")
         ][:1]
     else:
-        result.next_pages = _generic_next_pages(anchors, page_url, domains, page_number)
+        result.next_pages = _generic_next_pages(anchors, hrefs, page_url, domains, page_number)
     article_urls = {u for u, _ in result.articles}
     result.next_pages = [u for u in result.next_pages if u not in article_urls]
     return result
@@ -194,19 +223,19 @@ def _text(anchor: lxml_html.HtmlElement) -> str:
 
 
 def _generic_article_links(
-    anchors: list[lxml_html.HtmlElement],
+    anchors: list[tuple[lxml_html.HtmlElement, str]],
+    hrefs: _Hrefs,
     page_url: str,
     domains: tuple[str, ...],
     pattern: re.Pattern[str] | None,
 ) -> list[tuple[str, str]]:
     page_key = strip_tracking(page_url)
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for anchor in anchors:
-        href = anchor.get("href", "").strip()
-        if not href or href.lower().startswith(_SKIP_SCHEMES):
-            continue
-        text = _text(anchor)
+    for anchor, text in anchors:
         if len(text) < _HEADLINE_MIN_CHARS and pattern is None:
+            continue
+        href = hrefs.of(anchor)
+        if href is None:
             continue
         url = strip_tracking(href)
         if url == page_key or not is_article_url(url, domains, pattern):
@@ -228,7 +257,8 @@ def _generic_article_links(
 
 
 def _generic_next_pages(
-    anchors: list[lxml_html.HtmlElement],
+    anchors: list[tuple[lxml_html.HtmlElement, str]],
+    hrefs: _Hrefs,
     page_url: str,
     domains: tuple[str, ...],
     page_number: int,
@@ -238,18 +268,20 @@ def _generic_next_pages(
     by_text: list[str] = []
     by_number: list[str] = []
     wanted = str(page_number + 1)
-    for anchor in anchors:
-        href = anchor.get("href", "").strip()
-        if not href or href.lower().startswith(_SKIP_SCHEMES):
+    for anchor, text in anchors:
+        rel = (anchor.get("rel") or "").lower()
+        is_next = "next" in rel.split() or _NEXT_TEXT_RE.match(text) is not None
+        if not is_next and text.strip("[] ") != wanted:
+            continue  # the URL is worked out only for the few links that name a page
+        href = hrefs.of(anchor)
+        if href is None:
             continue
         url = strip_tracking(href)
         if url == page_key or not on_site(url, domains):
             continue
-        text = _text(anchor)
-        rel = (anchor.get("rel") or "").lower()
-        if "next" in rel.split() or _NEXT_TEXT_RE.match(text):
+        if is_next:
             by_text.append(url)
-        elif text.strip("[] ") == wanted and _looks_like_pagination(url):
+        elif _looks_like_pagination(url):
             by_number.append(url)
     return _dedupe_urls(by_text or by_number)[:1]
 

@@ -57,7 +57,7 @@ _INTEGER_SCORING_KEYS = frozenset({"min_keywords", "body_hit_cap"})
 
 # Upper-case ASCII only: ``str.lower`` may change the length of some non-ASCII strings, and
 # match offsets must stay valid in the original text for the word-boundary check.
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_UPPER_RUN = re.compile("[A-Z]+")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 # Counts, dates, money and measurements ("2000", "3%", "万吨", "一季度") say nothing about the
@@ -72,7 +72,18 @@ _HAS_WORD_CHAR = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 
 
 def _fold(text: str) -> str:
-    return text.translate(_ASCII_LOWER)
+    """ASCII letters lowered, every other character kept, so positions stay valid.
+
+    Lowering runs of capitals with a regex: ``str.translate`` costs ~0.1 µs per CJK character
+    and this runs over every body.
+    """
+    if text.isascii():
+        return text.lower()
+    return _ASCII_UPPER_RUN.sub(_lower_match, text)
+
+
+def _lower_match(match: re.Match[str]) -> str:
+    return match.group().lower()
 
 
 @dataclass(frozen=True)

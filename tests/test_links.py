@@ -153,3 +153,19 @@ def test_profile_selectors_override_the_heuristics():
 )
 def test_article_url_shapes(url, expected):
     assert is_article_url(url, SITE) is expected
+
+
+def test_relative_links_follow_the_pages_base_href():
+    html = page(headlines(4, href="2024/{i}.html")).replace(
+        "<html>", '<html><head><base href="http://www.example.cn/archive/"></head>'
+    )
+    links = classify_list_page(html, BASE, SITE)
+    assert [u for u, _ in links.articles] == [
+        f"http://www.example.cn/archive/2024/{i}.html" for i in range(100, 104)
+    ]
+
+
+def test_a_link_that_cannot_be_resolved_is_skipped_not_fatal():
+    broken = '<li><a href="http://[::1/news/2024/0311/99.html">工业自动化行业新闻标题坏链接</a></li>'
+    links = classify_list_page(page(headlines(4) + f"<ul>{broken}</ul>"), BASE, SITE)
+    assert len(links.articles) == 4
