@@ -168,21 +168,30 @@ def _normalize(body: str) -> str:
     return _NON_TEXT_RE.sub("", _nfkc(body).lower())
 
 
-@functools.lru_cache(maxsize=128)
 def normalized_text(body: str) -> str:
-    """Body text without width, case, whitespace or punctuation differences.
+    """Body text without width, case, whitespace or punctuation differences."""
+    return _normalized_sentences(body)[0]
+
+
+# Sentence ends become this mark before the punctuation goes, so one pass of each regex over
+# the whole body yields both the normalised text and its normalised sentences (per-sentence
+# regex calls cost more than the scanning). _KEEP_MARK_RE is _NON_TEXT_RE sparing the mark.
+_MARK = "\x00"
+_KEEP_MARK_RE = re.compile(r"[^\w\x00]+|_+", re.UNICODE)
+
+
+@functools.lru_cache(maxsize=128)
+def _normalized_sentences(body: str) -> tuple[str, list[str]]:
+    """(``_normalize(body)``, the normalised sentences of the body).
 
     Cached: the pipeline's fingerprint and the index's keys and shingles (in storage, a few
     items later) each need the same item's normalised body. Stored bodies read back for a
-    comparison use ``_normalize`` and stay out of this cache.
+    comparison use ``_normalize`` and stay out of this cache. Sentences are split on the
+    NFKC text, as ``_SENTENCE_RE`` expects; lowering first changes no sentence end.
     """
-    return _NON_TEXT_RE.sub("", _item_nfkc(body).lower())
-
-
-@functools.lru_cache(maxsize=16)
-def _item_nfkc(body: str) -> str:
-    """NFKC of an item's body, shared by its fingerprint and its sentence anchors."""
-    return _nfkc(body)
+    lowered = _nfkc(body).lower().replace(_MARK, "")
+    marked = _KEEP_MARK_RE.sub("", _SENTENCE_RE.sub(_MARK, lowered))
+    return marked.replace(_MARK, ""), marked.split(_MARK)
 
 
 def content_hash(body: str) -> str:
@@ -298,8 +307,7 @@ def anchor_keys(body: str) -> list[tuple[int, int]]:
     A reprint keeps most sentences verbatim even when it drops a paragraph or re-flows the
     paragraphs, and the longest sentences of a copy are mostly the longest of the original.
     """
-    # NFKC once for the whole body; per sentence only what normalized_text adds to it.
-    sentences = {_NON_TEXT_RE.sub("", s.lower()) for s in _SENTENCE_RE.split(_item_nfkc(body))}
+    sentences = set(_normalized_sentences(body)[1])
     longest = sorted((s for s in sentences if len(s) >= ANCHOR_MIN_CHARS),
                      key=lambda s: (-len(s), s))[:ANCHORS]
     return [(ANCHOR_BAND, to_signed64(int.from_bytes(
