@@ -43,6 +43,10 @@ SENTENCES = [
     "{month}月以来，{company}累计完成产值{money}亿元，同比增长{pct}%，创历史同期最好水平。",
     "专家组一致认为，该成果整体技术达到国内领先水平，部分指标达到国际先进水平。",
 ]
+# Sentences are drawn clause by clause: whole template sentences recurred verbatim in a third
+# of all article pairs (real articles share almost none), which made every article look like a
+# near-duplicate candidate of many others and skewed what the benchmark measured.
+CLAUSES = [clause for sentence in SENTENCES for clause in sentence.rstrip("。").split("，")]
 TECHS = ["数字孪生", "边缘计算", "机器视觉", "工业互联网", "智能巡检", "先进过程控制", "预测性维护",
          "大数据分析", "5G+工业互联网", "人工智能算法"]
 SOURCES = ["中国石化新闻网", "中国电力报", "中国化工报", "中国能源报", "经济日报", "科技日报",
@@ -70,6 +74,9 @@ def article_text(seed: int, paragraphs: tuple[int, int] = (3, 6)) -> tuple[str, 
             f"标志着{company}在{industry}领域的布局迈出了关键一步。")
     body = [lead]
     for _ in range(rng.randint(*paragraphs) - 1):
-        sentences = rng.sample(SENTENCES, k=rng.randint(2, 4))
+        sentences = (
+            "，".join(rng.sample(CLAUSES, k=rng.randint(2, 3))) + "。"
+            for _ in range(rng.randint(2, 4))
+        )
         body.append("".join(_fill(s, rng, company, topic, place) for s in sentences))
     return title, body, industry
