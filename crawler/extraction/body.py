@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from crawler.extraction.boilerplate import is_stop
-from crawler.extraction.dom import INLINE_TAGS, PARAGRAPH_TAGS, Document
+from crawler.extraction.dom import INLINE_TAGS, PARAGRAPH_TAGS, Document, inner_text
 from crawler.extraction.lines import Line
 
 _MIN_PARAGRAPH = 20
@@ -108,7 +108,7 @@ def _joins(doc: Document, i: int, final: dict[int, float], threshold: float) -> 
     return plain >= 40 or (
         plain >= 4
         and doc.own_punct[i] > 0
-        and _ENDS_SENTENCE.search("".join(element.itertext())) is not None
+        and _ENDS_SENTENCE.search(inner_text(element)) is not None
     )
 
 

@@ -129,9 +129,18 @@ def drop_tree(element: etree._Element) -> None:
     parent.remove(element)
 
 
+def inner_text(element: etree._Element) -> str:
+    """All text inside an element (its tail excluded), as ``"".join(element.itertext())``.
+
+    Serialised by libxml2: ``itertext`` makes a Python string per text node and costs ~40x
+    more on a 250-link menu.
+    """
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+
+
 def text_of(element: etree._Element) -> str:
     """Visible text of an element with whitespace runs collapsed."""
-    return " ".join("".join(element.itertext()).split())
+    return " ".join(inner_text(element).split())
 
 
 def measure(root: etree._Element) -> Document:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.extraction.dom import INLINE_TAGS, Document
+from crawler.extraction.dom import INLINE_TAGS, Document, text_of
 
 _SMALL_CELL = 120
 # Private-use characters are icon-font glyphs (arrows, share icons): never article text.
@@ -86,7 +86,7 @@ def build_lines(doc: Document) -> list[Line]:
             # A menu or headline list (all of its text is links): one line, no per-link walk.
             if parts:
                 newline()
-            text = " ".join("".join(element.itertext()).split())
+            text = text_of(element)
             lines.append(Line(text, index, size))
             state[2] = ends[index] + 1
             stack.append((None, element, False, parent_index, parent_link))
