@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from lxml import html as lxml_html
+from lxml import etree
 from parsel import Selector
 
 from crawler.urls import on_site, strip_tracking
@@ -78,8 +78,19 @@ class ListPageLinks:
     next_pages: list[str] = field(default_factory=list)
 
 
-def parse(html_text: str) -> lxml_html.HtmlElement:
-    return lxml_html.document_fromstring(html_text or "<html></html>")
+# The plain etree parser: lxml.html's element class lookup is a Python call per element, and
+# these rules read only tags, attributes and text. Fed UTF-8 bytes, so that an XML encoding
+# declaration left in the decoded text cannot make lxml refuse the string.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8")
+
+
+def parse(html_text: str) -> etree._Element:
+    """The page's tree; an empty ``<html>`` for what libxml2 cannot read (empty, binary)."""
+    try:
+        root = etree.fromstring((html_text or "<html></html>").encode("utf-8", "replace"), _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        root = None
+    return root if root is not None else etree.fromstring(b"<html></html>", _PARSER)
 
 
 class _Hrefs:
@@ -91,7 +102,7 @@ class _Hrefs:
     honoured; an href that cannot be joined (a malformed IPv6 host) is no link.
     """
 
-    def __init__(self, root: lxml_html.HtmlElement, page_url: str) -> None:
+    def __init__(self, root: etree._Element, page_url: str) -> None:
         base = root.find(".//base[@href]")
         self.base = page_url
         if base is not None:
@@ -99,7 +110,7 @@ class _Hrefs:
                 self.base = urljoin(page_url, base.get("href", "").strip())
         self._seen: dict[str, str | None] = {}
 
-    def of(self, anchor: lxml_html.HtmlElement) -> str | None:
+    def of(self, anchor: etree._Element) -> str | None:
         href = (anchor.get("href") or "").strip()
         if not href or href.lower().startswith(_SKIP_SCHEMES):
             return None
@@ -190,7 +201,7 @@ def is_article_url(
     return bool(re.search(r"\d{4,}", path))
 
 
-def _in_boilerplate(anchor: lxml_html.HtmlElement) -> bool:
+def _in_boilerplate(anchor: etree._Element) -> bool:
     node = anchor.getparent()
     depth = 0
     while node is not None and depth < 12:
@@ -204,7 +215,7 @@ def _in_boilerplate(anchor: lxml_html.HtmlElement) -> bool:
     return False
 
 
-def _container_shape(anchor: lxml_html.HtmlElement) -> str:
+def _container_shape(anchor: etree._Element) -> str:
     """Tag/class path of the anchor's ancestors: links of one list share it."""
     parts = []
     node = anchor.getparent()
@@ -217,13 +228,14 @@ def _container_shape(anchor: lxml_html.HtmlElement) -> str:
     return f"{anchor_class}|" + "<".join(parts)
 
 
-def _text(anchor: lxml_html.HtmlElement) -> str:
-    text = anchor.text_content().strip() or (anchor.get("title") or "").strip()
+def _text(anchor: etree._Element) -> str:
+    text = etree.tostring(anchor, method="text", encoding="unicode", with_tail=False).strip()
+    text = text or (anchor.get("title") or "").strip()
     return re.sub(r"\s+", " ", text)
 
 
 def _generic_article_links(
-    anchors: list[tuple[lxml_html.HtmlElement, str]],
+    anchors: list[tuple[etree._Element, str]],
     hrefs: _Hrefs,
     page_url: str,
     domains: tuple[str, ...],
@@ -257,7 +269,7 @@ def _generic_article_links(
 
 
 def _generic_next_pages(
-    anchors: list[tuple[lxml_html.HtmlElement, str]],
+    anchors: list[tuple[etree._Element, str]],
     hrefs: _Hrefs,
     page_url: str,
     domains: tuple[str, ...],
