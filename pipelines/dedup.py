@@ -690,7 +690,7 @@ class DedupPipeline:
     worker process (``analyse``) and handed to the index, which then does only its database
     work in the crawl process, whose one reactor thread is what limits a crawl. The default
     (-1) does so from 4 cores up: on the 2-core benchmark machine the hand-off cost more CPU
-    than it took off the reactor (118-127 pages/s inline against 111-116 with the worker, in
+    than it took off the reactor (250-267 pages/s inline against 233-261 with the worker, in
     the same runs), because extraction and tagging workers already fill the second core.
     """
 
