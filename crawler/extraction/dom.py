@@ -191,5 +191,7 @@ def measure(root: etree._Element) -> Document:
             own_punct[up] += own_punct[i]
         if end[up] < end[i]:
             end[up] = end[i]
-    return Document(root, elements, tags, index, parent, end, text, link, links, punct,
-                    own, own_link, own_punct)
+    return Document(
+        root, elements=elements, tags=tags, index=index, parent=parent, end=end, text=text,
+        link=link, links=links, punct=punct, own=own, own_link=own_link, own_punct=own_punct,
+    )
