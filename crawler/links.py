@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from lxml import etree
 from parsel import Selector
 
+from crawler.extraction.dom import inner_text
 from crawler.urls import on_site, strip_tracking
 
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
@@ -229,8 +230,7 @@ def _container_shape(anchor: etree._Element) -> str:
 
 
 def _text(anchor: etree._Element) -> str:
-    text = etree.tostring(anchor, method="text", encoding="unicode", with_tail=False).strip()
-    text = text or (anchor.get("title") or "").strip()
+    text = inner_text(anchor).strip() or (anchor.get("title") or "").strip()
     return re.sub(r"\s+", " ", text)
 
 

@@ -671,10 +671,9 @@ def same_story(a: str, b: str, *, threshold: int | None = None,
     fa, fb = fingerprint(a), fingerprint(b)
     if fa.content_hash == fb.content_hash:
         return True
-    if min(len(fa.normalized), len(fb.normalized)) < DEFAULTS["DEDUP_MIN_CHARS"]:
-        return False
-    keys_a = set(band_keys(fa.simhash) + anchor_keys(a))
-    keys_b = set(band_keys(fb.simhash) + anchor_keys(b))
+    min_chars = DEFAULTS["DEDUP_MIN_CHARS"]  # too short: no keys, so exact matches only
+    keys_a = set(index_keys(a, fa.normalized, fa.simhash, min_chars))
+    keys_b = set(index_keys(b, fb.normalized, fb.simhash, min_chars))
     if not keys_a & keys_b or hamming(fa.simhash, fb.simhash) > threshold:
         return False
     return containment(shingle_set(fa.normalized), shingle_set(fb.normalized)) >= min_containment

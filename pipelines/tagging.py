@@ -352,11 +352,9 @@ class _KeywordExtractor:
     """
 
     def __init__(self, userdict: str | None) -> None:
-        import jieba
         import jieba.analyse
         import rjieba
 
-        jieba.setLogLevel(logging.WARNING)
         tokenizer = rjieba.Jieba()
         if userdict:
             for word, freq, tag in _read_userdict(userdict):
