@@ -13,14 +13,15 @@ from tests.conftest import run_crawl
 from tests.test_crawl import rows
 
 
-# DEDUP_WORKERS: hashing in the crawl process (the default below 4 cores) or in a worker.
-@pytest.mark.parametrize("dedup_workers", ["0", "1"])
-def test_reprints_are_attributed_linked_and_tagged(
-    simulator, portals_file, sqlite_url, dedup_workers
-):
-    result = run_crawl(sqlite_url, portals_file, settings={"DEDUP_WORKERS": dedup_workers})
+# Dedup hashing and tagging in the crawl process (the default below 4 cores) or in workers.
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_reprints_are_attributed_linked_and_tagged(simulator, portals_file, sqlite_url, workers):
+    result = run_crawl(
+        sqlite_url, portals_file, settings={"DEDUP_WORKERS": workers, "TAGGING_WORKERS": workers}
+    )
     assert result.returncode == 0, result.log[-3000:]
-    assert ("started 1 dedup worker process(es)" in result.log) == (dedup_workers == "1")
+    assert ("started 1 dedup worker process(es)" in result.log) == (workers == "1")
+    assert ("started 1 tagging worker process(es)" in result.log) == (workers == "1")
     stored = {r["url"]: r for r in rows(sqlite_url, "SELECT * FROM articles")}
 
     truth = {}
