@@ -90,8 +90,12 @@ STORAGE_BATCH_SIZE = 50  # rows per transaction: one commit per item is the slow
 
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 100,
+    "crawler.shutdown.BoundedShutdown": 110,
 }
 CRAWLRUN_TRIGGER = os.environ.get("CRAWL_TRIGGER", "manual")  # the scheduler passes 'schedule'
+# Seconds after SIGTERM/Ctrl-C before downloads still open are aborted (see crawler.shutdown);
+# below the scheduler's --kill-grace, so a stopped crawl still stores its batch and its run.
+CRAWL_STOP_GRACE = 5.0
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
