@@ -20,6 +20,7 @@ from lxml import etree
 from parsel import Selector
 
 from crawler.extraction.dom import inner_text
+from crawler.extraction.encoding import decode_html
 from crawler.urls import on_site, strip_tracking
 
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
@@ -121,6 +122,30 @@ class _Hrefs:
             except ValueError:
                 self._seen[href] = None
         return self._seen[href]
+
+
+def list_page_links(
+    body: bytes,
+    encoding_hint: str | None,
+    page_url: str,
+    domains: tuple[str, ...],
+    page_number: int = 1,
+    article_url_pattern: str | None = None,
+    list_links_selector: str | None = None,
+    next_page_selector: str | None = None,
+) -> ListPageLinks:
+    """Decode (``decode_html``) and classify a downloaded list page: one picklable call, so
+    that the spider can run it in its extraction worker, off the crawl process."""
+    html_text, _ = decode_html(body, encoding_hint)
+    return classify_list_page(
+        html_text,
+        page_url,
+        domains,
+        page_number=page_number,
+        article_url_pattern=article_url_pattern,
+        list_links_selector=list_links_selector,
+        next_page_selector=next_page_selector,
+    )
 
 
 def classify_list_page(
