@@ -32,13 +32,14 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.extraction import Selectors, extract_response
+from crawler.extraction import Selectors
 from crawler.items import ArticleItem
 from crawler.known import KnownArticles
 from crawler.links import list_page_links
+from crawler.page_tasks import extract_article_page
 from crawler.params import PortalSpiderParams
 from crawler.profiles import Portal, Section, load_portals
-from crawler.urls import canonical_url, strip_tracking
+from crawler.urls import strip_tracking
 from crawler.workers import WorkerPool, default_workers
 
 logger = logging.getLogger(__name__)
@@ -62,9 +63,12 @@ class _Target:
     section: Section
 
     @functools.cached_property
-    def selectors(self) -> Selectors:
-        """The profile's field selectors in extraction's terms, built once, not per page."""
+    def selectors(self) -> Selectors | None:
+        """The profile's field selectors in extraction's terms, built once, not per page;
+        None (nothing to send to the worker with every page) when the profile has none."""
         chosen = self.portal.selectors
+        if not (chosen.title or chosen.dateline or chosen.body):
+            return None
         return Selectors(title=chosen.title, dateline=chosen.dateline, body=chosen.body)
 
 
@@ -207,8 +211,8 @@ class PortalSpider(scrapy.Spider):
             return None
         fetched_at = datetime.now(UTC)
         portal = target.portal
-        extracted, encoding = await self.workers.run(
-            extract_response,
+        extracted, encoding, url = await self.workers.run(
+            extract_article_page,
             response.body,
             encoding_hint,
             response.url,
@@ -226,7 +230,7 @@ class PortalSpider(scrapy.Spider):
             extracted.breadcrumb[-1] if extracted.breadcrumb else None
         )
         return ArticleItem(
-            url=canonical_url(response.url, extracted.canonical_url),
+            url=url,
             fetched_url=response.url,
             portal=portal.key,
             portal_name=portal.name,
