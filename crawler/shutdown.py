@@ -79,18 +79,16 @@ class BoundedShutdown:
             for transport in [*reactor.getReaders(), *reactor.getWriters()]  # type: ignore[attr-defined]
             if isinstance(transport, tcp.Client)
         }
-        if not open_downloads:
-            self._timer = reactor.callLater(1.0, self._abort)  # type: ignore[attr-defined]
-            return
-        logger.warning(
-            "still stopping %s %.0f s (CRAWL_STOP_GRACE): aborting %d open download(s)",
-            "after" if not self._aborted else "more than",
-            self.grace,
-            len(open_downloads),
-        )
-        self._aborted = True
-        for transport in open_downloads:
-            transport.abortConnection()
+        if open_downloads:
+            logger.warning(
+                "still stopping %s %.0f s (CRAWL_STOP_GRACE): aborting %d open download(s)",
+                "after" if not self._aborted else "more than",
+                self.grace,
+                len(open_downloads),
+            )
+            self._aborted = True
+            for transport in open_downloads:
+                transport.abortConnection()
         # A retry of an aborted download may connect again: look again shortly.
         self._timer = reactor.callLater(1.0, self._abort)  # type: ignore[attr-defined]
 

@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import re
 import unicodedata
 from array import array
@@ -86,7 +85,7 @@ from sqlalchemy import (
 from crawler.db import DriverStatement
 from crawler.items import ArticleItem
 from crawler.models import Article
-from crawler.workers import WorkerPool
+from crawler.workers import WorkerPool, light_task_workers
 
 # -- settings and their defaults (the lead copies DEDUP_* into crawler/settings.py) -----------
 
@@ -541,11 +540,11 @@ class DedupIndex:
             self._shingles.pop(article_id, None)
             return
         if analysis is not None:
-            self._remember_array(article_id, analysis.shingles)
+            self._remember_entry(article_id, analysis.shingles)
         elif mine is not None:
             self._remember(article_id, mine)
         else:
-            self._remember_array(article_id, _item_slots(normalized_text(item.body)))
+            self._remember_entry(article_id, _item_slots(normalized_text(item.body)))
         _INSERT_KEYS.execute_many(conn, [
             {"band": band, "key": key, "article_id": article_id} for band, key in keys
         ])
@@ -612,9 +611,9 @@ class DedupIndex:
         self._exact_urls.clear()
 
     def _remember(self, article_id: int, shingles: frozenset[int]) -> None:
-        self._remember_array(article_id, array("Q", shingles))
+        self._remember_entry(article_id, array("Q", shingles))
 
-    def _remember_array(self, article_id: int, shingles: array[int] | tuple[int, int]) -> None:
+    def _remember_entry(self, article_id: int, shingles: array[int] | tuple[int, int]) -> None:
         self._shingles[article_id] = shingles
         self._shingles.move_to_end(article_id)
         while len(self._shingles) > SHINGLE_CACHE:
@@ -712,9 +711,7 @@ class DedupPipeline:
         settings = crawler.settings
         if not settings.getbool("DEDUP_ENABLED", DEFAULTS["DEDUP_ENABLED"]):
             raise NotConfigured
-        workers = settings.getint("DEDUP_WORKERS", 0)
-        if workers < 0:
-            workers = 1 if (os.cpu_count() or 1) >= 4 else 0
+        workers = light_task_workers(settings.getint("DEDUP_WORKERS", 0))
         return cls(crawler.stats, workers, _setting(settings, "DEDUP_MIN_CHARS"))
 
     def open_spider(self, spider: Any = None) -> None:

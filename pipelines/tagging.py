@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.config import DATA_DIR, ConfigError, load_yaml
 from crawler.items import Tag
-from crawler.workers import WorkerPool
+from crawler.workers import WorkerPool, light_task_workers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -664,7 +663,7 @@ class TaggingPipeline:
             keywords_enabled=settings.getbool("TAGGING_KEYWORDS_ENABLED", True),
             stats=crawler.stats,
             lead_chars=settings.getint("TAGGING_LEAD_CHARS", DEFAULT_LEAD_CHARS),
-            workers=_workers_setting(settings.getint("TAGGING_WORKERS", 0)),
+            workers=light_task_workers(settings.getint("TAGGING_WORKERS", 0)),
         )
 
     @property
@@ -717,19 +716,6 @@ class TaggingPipeline:
             else:
                 self.stats.inc_value("tagging/untagged")
         return adapter.item
-
-
-def _workers_setting(value: int) -> int:
-    """-1 (auto): one worker from 4 cores up, in the crawl process below.
-
-    Tagging costs ~0.1 ms per article; a worker round trip costs the crawl process about as
-    much and the worker ~0.1 ms more. On 2 cores, where the extraction worker already holds
-    the second core, in-process tagging gave 593-607 pages/s against 568-582 with a worker
-    (same runs of bench/crawl_throughput.py).
-    """
-    if value < 0:
-        return 1 if (os.cpu_count() or 1) >= 4 else 0
-    return value
 
 
 # -- timing -------------------------------------------------------------------------------
