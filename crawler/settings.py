@@ -48,6 +48,7 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"  # no per-page DEBUG records above DEBUG
 
 # Where things are.
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/portal.db")

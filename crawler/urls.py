@@ -22,6 +22,14 @@ _TRACKING_EXACT = frozenset({
 })
 _TRACKING_PREFIX = ("utm_", "spm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci", "from_")
 _JSESSION_RE = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
+# URLs that strip_tracking returns unchanged: lower-case http(s) host, a path of unreserved
+# characters only (no query, fragment, escapes, dot segments or empty segments). Article URLs
+# are mostly like this, and checking costs ~1 µs against ~40 µs for the full canonicalisation.
+_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_SEGMENT = r"(?!\.{1,2}(?:/|$))[A-Za-z0-9._~-]+"
+_ALREADY_CANONICAL_RE = re.compile(
+    rf"(?:http://[a-z0-9.-]+(?::(?!80/){_PORT})?|https://[a-z0-9.-]+(?::(?!443/){_PORT})?)"
+    rf"/(?:{_SEGMENT}(?:/{_SEGMENT})*/?)?")
 
 
 def is_tracking_param(name: str) -> bool:
@@ -55,6 +63,12 @@ def strip_tracking(url: str) -> str:
     Cached: every list page of a portal repeats the same few hundred menu and sidebar links,
     and w3lib's canonicalisation costs ~20 µs a URL.
     """
+    if _ALREADY_CANONICAL_RE.fullmatch(url):
+        return url
+    return _canonicalise(url)
+
+
+def _canonicalise(url: str) -> str:
     url = _JSESSION_RE.sub("", url.strip())
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from crawler import urls
 from crawler.urls import canonical_url, on_site, site_of, strip_tracking
 
 
@@ -35,6 +38,35 @@ from crawler.urls import canonical_url, on_site, site_of, strip_tracking
 )
 def test_tracking_parameters_and_cosmetic_differences_are_removed(url, expected):
     assert strip_tracking(url) == expected
+
+
+def test_urls_left_as_they_are_by_the_shortcut_are_exactly_what_full_canonicalisation_gives():
+    """``strip_tracking`` skips w3lib for URLs it recognises as canonical already; a URL it
+    skips must be one the full canonicalisation returns unchanged (default ports, dot
+    segments, upper-case hosts, missing paths, escapes, queries and fragments all included)."""
+    rng = random.Random(20261128)
+    hosts = ["a.com", "A.com", "127.0.0.1", "www.x-y.cn", "a..b", "-a.com", "a.com.",
+             "xn--fiq228c.com"]
+    ports = ["", ":80", ":443", ":8080", ":0", ":080", ":65535", ":65536", ":42085", ":9"]
+    alphabet = "abAB09._~-/:%?#;=&+"
+    samples = [
+        rng.choice(["http://", "https://", "HTTP://"]) + rng.choice(hosts) + rng.choice(ports)
+        + rng.choice(["/", "/", "/", ""])
+        + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        for _ in range(60_000)
+    ]
+    skipped = [url for url in samples if urls._ALREADY_CANONICAL_RE.fullmatch(url)]
+    assert len(skipped) > 2_000  # the shortcut is exercised, not just the slow path
+    changed = {}
+    for url in skipped:
+        try:
+            full = urls._canonicalise(url)
+        except ValueError as exc:  # a port out of range must never be taken as canonical
+            full = repr(exc)
+        if full != url:
+            changed[url] = full
+    assert changed == {}
+    assert urls._ALREADY_CANONICAL_RE.fullmatch("http://www.gongkong.com/news/202403/123.html")
 
 
 def test_rel_canonical_is_honoured_on_the_same_site():

@@ -1,0 +1,47 @@
+"""A crawl at LOG_LEVEL=INFO does not build a record per page and item; at DEBUG it logs them."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.logformat import QuietLogFormatter
+
+
+def _formatter(**settings: object) -> QuietLogFormatter:
+    return QuietLogFormatter.from_crawler(get_crawler(Spider, settings_dict=settings))
+
+
+def _page() -> tuple[Request, HtmlResponse, Spider]:
+    request = Request("http://127.0.0.1:1/a.html")
+    response = HtmlResponse(request.url, body=b"<html></html>", request=request)
+    return request, response, Spider("portal")
+
+
+@pytest.mark.parametrize("level", ["INFO", "warning", logging.ERROR])
+def test_per_page_and_per_item_debug_lines_are_not_built_above_debug(level: object) -> None:
+    formatter = _formatter(LOG_LEVEL=level)
+    request, response, spider = _page()
+    assert formatter.crawled(request, response, spider) is None
+    assert formatter.scraped({"title": "x"}, response, spider) is None
+
+
+@pytest.mark.parametrize("level", ["DEBUG", logging.DEBUG, "NOT-A-LEVEL"])
+def test_at_debug_scrapy_messages_are_logged_as_usual(level: object) -> None:
+    formatter = _formatter(LOG_LEVEL=level)
+    request, response, spider = _page()
+    crawled = formatter.crawled(request, response, spider)
+    scraped = formatter.scraped({"title": "x"}, response, spider)
+    assert crawled is not None and crawled["level"] == logging.DEBUG
+    assert "Crawled (200)" in crawled["msg"] % crawled["args"]
+    assert scraped is not None and "Scraped from" in scraped["msg"] % scraped["args"]
+
+
+def test_the_project_uses_it() -> None:
+    from scrapy.utils.project import get_project_settings
+
+    assert get_project_settings()["LOG_FORMATTER"] == "crawler.logformat.QuietLogFormatter"
