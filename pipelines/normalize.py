@@ -30,7 +30,7 @@ def clean_block(text: str | None) -> str:
     """Paragraph text: cleaned lines, no empty lines, one paragraph per line.
 
     ``clean_line`` on every line, done on the whole block at once (NFC composes nothing across
-    a line break, and neither pattern matches one): a third of the cost on a long body.
+    a line break, and neither pattern matches one): ~20 % less time on a long body.
     """
     if not text:
         return ""
