@@ -20,22 +20,26 @@ class NotAnArticle(DropItem):
     """The page had no title or no body text: it is not stored as an article."""
 
 
+def _scrub(text: str) -> str:
+    """NFC, invisible characters gone, runs of (full-width) spaces made one; no line break is
+    touched, so a block can be scrubbed whole."""
+    return _SPACES_RE.sub(" ", _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text)))
+
+
 def clean_line(text: str) -> str:
     """One line of text: invisible characters gone, runs of (full-width) spaces made one."""
-    text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
-    return _SPACES_RE.sub(" ", text).strip()
+    return _scrub(text).strip()
 
 
 def clean_block(text: str | None) -> str:
     """Paragraph text: cleaned lines, no empty lines, one paragraph per line.
 
     ``clean_line`` on every line, done on the whole block at once (NFC composes nothing across
-    a line break, and neither pattern matches one): ~20 % less time on a long body.
+    a line break, and ``_scrub`` touches none): ~20 % less time on a long body.
     """
     if not text:
         return ""
-    text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text.replace("\r", "\n")))
-    lines = (line.strip() for line in _SPACES_RE.sub(" ", text).split("\n"))
+    lines = (line.strip() for line in _scrub(text.replace("\r", "\n")).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
