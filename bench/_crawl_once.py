@@ -97,6 +97,9 @@ def main() -> None:
     if mode == "bare":
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
         settings.set("EXTENSIONS", {}, priority="cmdline")
+        # Scrapy's stock middlewares: the yardstick is what a bare Scrapy spider runs.
+        settings.set("DOWNLOADER_MIDDLEWARES", {}, priority="cmdline")
+        settings.set("SPIDER_MIDDLEWARES", {}, priority="cmdline")
     window: dict[str, float] = {}
     tree = _TreeCpu()
 

@@ -36,6 +36,12 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 10.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
+# Scrapy's meta-refresh redirects, without decoding every whole page in the crawl process.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
+}
+
 # Faults: bounded time, retries and size, so one bad page never stalls a run.
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
@@ -56,7 +62,8 @@ PORTALS_FILE = os.environ.get("PORTALS_FILE", "")  # empty: crawler/data/portals
 
 # Spider.
 PORTAL_MAX_PAGES = 5  # list pages per section unless -a max_pages=N
-PORTAL_ARTICLE_PRIORITY = 10  # finish articles of a list page before the next list page
+PORTAL_ARTICLE_PRIORITY = 10  # queued articles before queued list pages (the next list page is
+# still requested before its articles: see PortalSpider.parse_list)
 # Processes that decode and extract article pages beside the reactor: -1 = one per extra
 # core (at most 4), 0 = in the crawl process itself.
 EXTRACTION_WORKERS = int(os.environ.get("EXTRACTION_WORKERS", "-1"))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from simulator.server import PortalSimulator
-from simulator.sites import FAULT_IDS, build_drive
+from simulator.sites import FAULT_IDS, Page, build_drive
 from tests.conftest import run_crawl
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -105,6 +105,29 @@ def test_an_article_that_never_answers_times_out_and_the_crawl_goes_on(tmp_path,
     assert len(stored) == len(site.articles) - 1
     (run,) = rows(sqlite_url, "SELECT status, errors FROM crawl_runs")
     assert run == {"status": "ok", "errors": 1}
+
+
+def test_an_article_moved_by_meta_refresh_is_stored_under_its_new_address(tmp_path, sqlite_url):
+    site = build_drive(faults=False)
+    old, new = "/News/detail.aspx?id=3002", "/News/show.aspx?id=3002"
+    site.pages[new] = site.pages[old]
+    site.pages[old] = Page(
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk">'
+        f'<title>页面已迁移</title><meta http-equiv="refresh" content="0; url={new}"></head>'
+        "<body><p>本页已迁移，正在跳转……</p></body></html>".encode("gbk")
+    )
+    with PortalSimulator([site]) as sim:
+        portals = sim.write_profiles(tmp_path / "portals.yaml")
+        result = run_crawl(sqlite_url, portals)
+        base = sim.base("drive")
+    assert result.returncode == 0, result.log[-3000:]
+    stored = {r["url"]: r for r in rows(sqlite_url, "SELECT url, title FROM articles")}
+    assert len(stored) == len(site.articles)
+    assert base + old not in stored
+    moved = next(a for a in site.articles if a["url_path"] == old)
+    assert stored[base + new]["title"] == moved["title"]
+    (run,) = rows(sqlite_url, "SELECT status, errors FROM crawl_runs")
+    assert run == {"status": "ok", "errors": 0}
 
 
 def test_robots_offsite_and_tracking_duplicates_are_not_fetched(simulator, portals_file,

@@ -178,6 +178,17 @@ class PortalSpider(scrapy.Spider):
             len(urls),
             len(new),
         )
+        # The next list page first: Scrapy takes a callback's requests into the scheduler one
+        # per turn of the event loop, so a next page yielded after 50 articles was fetched
+        # after all of them, and the extraction worker ran dry at every list page (measured on
+        # bench/crawl_throughput.py: the whole pipeline emptied every ~75 ms).
+        if not new and urls:
+            logger.info(
+                "stopping pagination of %s at page %d: nothing new", target.section.url, page
+            )
+        elif page < self.max_pages_for(target.portal):
+            for next_url in links.next_pages:
+                yield self._list_request(target, next_url, page + 1)
         for url in new:
             if url in self._requested:
                 continue
@@ -194,15 +205,6 @@ class PortalSpider(scrapy.Spider):
                 cb_kwargs={"target": target},
                 meta={"page_kind": "article"},
             )
-        if not new and urls:
-            logger.info(
-                "stopping pagination of %s at page %d: nothing new", target.section.url, page
-            )
-            return
-        if page >= self.max_pages_for(target.portal):
-            return
-        for next_url in links.next_pages:
-            yield self._list_request(target, next_url, page + 1)
 
     async def parse_article(self, response: Response, target: _Target) -> ArticleItem | None:
         # A coroutine returning one item: Scrapy's path for async generators costs more.
