@@ -1,0 +1,78 @@
+"""Garbage-collector settings of a crawl process.
+
+Python's cyclic collector walks every tracked object of a generation each time it runs. A crawl
+process holds ~150,000 of them from start-up alone (Scrapy, Twisted, SQLAlchemy, the tagger) and
+allocates quickly (requests, responses, Deferreds), so with the default thresholds the
+collector cost 424 ms of a 4 s benchmark crawl, ~10% of the reactor thread, whose one core is
+what limits a crawl: 264 young-generation runs at 0.4 ms each and three full runs at ~90 ms
+each, most of it re-walking the start-up objects that never become garbage.
+
+So, once the spider is open (every pipeline loaded), the start-up objects are collected once
+and frozen (``gc.freeze``: never walked again), and the young generation is collected less
+often. Measured on bench/crawl_throughput.py (same runs): 542 -> 572 pages/s, 1.78 -> 1.69 ms
+of crawl-process CPU per page; the collector's time in the crawl fell to 121 ms. Cyclic garbage
+is still collected, just in bigger, rarer batches: the peak memory of the benchmark crawl did
+not change.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import Any
+
+from scrapy import signals
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = (5000, 20, 20)  # Python's own: (700, 10, 10) on 3.11
+
+
+def parse_threshold(value: Any) -> tuple[int, ...] | None:
+    """``GC_THRESHOLD`` as ``gc.set_threshold`` arguments; None (empty) keeps Python's own.
+
+    Accepts a list (settings.py) or a comma-separated string (``-s GC_THRESHOLD=5000,20,20``).
+    """
+    if value is None or value == "" or value == []:
+        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        numbers = tuple(int(str(p).strip()) for p in parts)
+    except ValueError:
+        numbers = ()
+    if not 1 <= len(numbers) <= 3 or any(n < 0 for n in numbers):
+        raise ValueError(
+            f"setting GC_THRESHOLD={value!r}: expected one to three non-negative integers "
+            "for gc.set_threshold, e.g. 5000,20,20 (empty keeps Python's defaults)"
+        )
+    return numbers
+
+
+class GcTuning:
+    """Extension: freezes the start-up objects and sets ``GC_THRESHOLD`` when the spider opens.
+
+    ``GC_FREEZE`` (default True) and ``GC_THRESHOLD`` (default 5000,20,20) switch each part.
+    """
+
+    def __init__(self, freeze: bool, threshold: tuple[int, ...] | None) -> None:
+        self.freeze = freeze
+        self.threshold = threshold
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> GcTuning:
+        settings = crawler.settings
+        threshold = parse_threshold(settings.get("GC_THRESHOLD", list(DEFAULT_THRESHOLD)))
+        extension = cls(settings.getbool("GC_FREEZE", True), threshold)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        return extension
+
+    def spider_opened(self, spider: Any = None) -> None:
+        if self.freeze:
+            gc.collect()
+            gc.freeze()
+        if self.threshold is not None:
+            gc.set_threshold(*self.threshold)
+        logger.debug(
+            "garbage collector: %d start-up objects frozen, thresholds %s",
+            gc.get_freeze_count(), gc.get_threshold(),
+        )

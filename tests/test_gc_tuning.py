@@ -1,0 +1,80 @@
+"""The crawl process freezes its start-up objects and collects young garbage less often."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.test import get_crawler
+
+from crawler.gc_tuning import DEFAULT_THRESHOLD, GcTuning, parse_threshold
+
+
+@pytest.fixture
+def restored_gc() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+def test_the_project_turns_it_on_with_its_thresholds() -> None:
+    settings = get_project_settings()
+    assert "crawler.gc_tuning.GcTuning" in settings.getdict("EXTENSIONS")
+    ours = {name: settings[name] for name in ("GC_FREEZE", "GC_THRESHOLD")}
+    extension = GcTuning.from_crawler(get_crawler(settings_dict=ours))
+    assert extension.freeze is True
+    assert extension.threshold == DEFAULT_THRESHOLD
+
+
+def test_when_the_spider_opens_start_up_objects_are_frozen_and_thresholds_set(
+    restored_gc: None,
+) -> None:
+    gc.unfreeze()
+    start_up = [{"a": [1]} for _ in range(1000)]  # tracked objects that live for the crawl
+    extension = GcTuning.from_crawler(get_crawler(settings_dict={"GC_THRESHOLD": "4000,15,12"}))
+    extension.spider_opened()
+    assert gc.get_freeze_count() >= len(start_up)
+    assert gc.get_threshold() == (4000, 15, 12)
+
+
+def test_cyclic_garbage_made_during_the_crawl_is_still_collected(restored_gc: None) -> None:
+    GcTuning(freeze=True, threshold=DEFAULT_THRESHOLD).spider_opened()
+
+    class Node:
+        other: object
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a cycle: reference counting alone never frees it
+    alive = weakref.ref(a)
+    del a, b
+    kept = [[] for _ in range(4 * DEFAULT_THRESHOLD[0])]  # a crawl's allocations go on
+    assert alive() is None, "the young generation was never collected"
+    del kept
+
+
+def test_switched_off_it_leaves_the_collector_alone(restored_gc: None) -> None:
+    gc.unfreeze()
+    before = gc.get_threshold()
+    crawler = get_crawler(settings_dict={"GC_FREEZE": False, "GC_THRESHOLD": ""})
+    GcTuning.from_crawler(crawler).spider_opened()
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [([5000, 20, 20], (5000, 20, 20)), ("5000,20,20", (5000, 20, 20)), (" 800 ", (800,)),
+     ("", None), ([], None), (None, None)],
+)
+def test_thresholds_are_read_from_a_list_or_a_command_line_string(value, expected) -> None:
+    assert parse_threshold(value) == expected
+
+
+@pytest.mark.parametrize("value", ["many", "5000,-1", "1,2,3,4", [5000, "x"]])
+def test_a_bad_threshold_names_the_setting_and_the_fix(value) -> None:
+    with pytest.raises(ValueError, match=r"GC_THRESHOLD=.*e\.g\. 5000,20,20"):
+        parse_threshold(value)
