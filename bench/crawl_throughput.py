@@ -4,7 +4,8 @@ Generates a large sample portal (default 2,000 articles, 50-100 KB pages with a 
 sidebar of other headlines, inline scripts and styles, 6-12 paragraphs of different text),
 serves it on 127.0.0.1, then in the same run crawls it
 
-- ``bare``: a Scrapy spider that only downloads the same URLs;
+- ``bare``: a Scrapy spider that only downloads the same URLs, with Scrapy's stock middlewares
+  and extensions (the project's own ones are part of what the full crawl costs);
 - ``full``: ``scrapy crawl portal`` with every pipeline on, into a fresh SQLite file;
 
 with the same concurrency and without delays or AutoThrottle, so the ratio measures per-page
