@@ -10,9 +10,12 @@ each, most of it re-walking the start-up objects that never become garbage.
 So, once the spider is open (every pipeline loaded), the start-up objects are collected once
 and frozen (``gc.freeze``: never walked again), and the young generation is collected less
 often. Measured on bench/crawl_throughput.py (same runs): 542 -> 572 pages/s, 1.78 -> 1.69 ms
-of crawl-process CPU per page; the collector's time in the crawl fell to 121 ms. Cyclic garbage
-is still collected, just in bigger, rarer batches: the peak memory of the benchmark crawl did
-not change.
+of crawl-process CPU per page; the collector's time in the crawl fell to 121 ms, the one full
+collection before the freeze (~70 ms) included. Cyclic garbage is still collected, just in
+bigger, rarer batches: the peak memory of an 8,000-article benchmark crawl did not change
+(348 MB). When the spider closes, the objects are unfrozen and the thresholds restored, so a
+process that runs several crawls (a script with ``CrawlerProcess``) never keeps the garbage
+of one crawl frozen through the next.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class GcTuning:
     def __init__(self, freeze: bool, threshold: tuple[int, ...] | None) -> None:
         self.freeze = freeze
         self.threshold = threshold
+        self._before: tuple[int, ...] | None = None  # thresholds to restore on close
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> GcTuning:
@@ -64,6 +68,7 @@ class GcTuning:
         threshold = parse_threshold(settings.get("GC_THRESHOLD", list(DEFAULT_THRESHOLD)))
         extension = cls(settings.getbool("GC_FREEZE", True), threshold)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_opened(self, spider: Any = None) -> None:
@@ -71,8 +76,16 @@ class GcTuning:
             gc.collect()
             gc.freeze()
         if self.threshold is not None:
+            self._before = gc.get_threshold()
             gc.set_threshold(*self.threshold)
         logger.debug(
             "garbage collector: %d start-up objects frozen, thresholds %s",
             gc.get_freeze_count(), gc.get_threshold(),
         )
+
+    def spider_closed(self, spider: Any = None) -> None:
+        if self.freeze:
+            gc.unfreeze()
+        if self._before is not None:
+            gc.set_threshold(*self._before)
+            self._before = None

@@ -30,15 +30,20 @@ def test_the_project_turns_it_on_with_its_thresholds() -> None:
     assert extension.threshold == DEFAULT_THRESHOLD
 
 
-def test_when_the_spider_opens_start_up_objects_are_frozen_and_thresholds_set(
+def test_while_the_spider_is_open_start_up_objects_are_frozen_and_thresholds_set(
     restored_gc: None,
 ) -> None:
     gc.unfreeze()
     start_up = [{"a": [1]} for _ in range(1000)]  # tracked objects that live for the crawl
     extension = GcTuning.from_crawler(get_crawler(settings_dict={"GC_THRESHOLD": "4000,15,12"}))
+    before = gc.get_threshold()
     extension.spider_opened()
     assert gc.get_freeze_count() >= len(start_up)
     assert gc.get_threshold() == (4000, 15, 12)
+
+    extension.spider_closed()  # the next crawl of the same process starts afresh
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_cyclic_garbage_made_during_the_crawl_is_still_collected(restored_gc: None) -> None:
