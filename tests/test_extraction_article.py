@@ -332,3 +332,33 @@ def test_list_of_teasers_is_not_an_article() -> None:
         f'<section class="feed">{cards}</section></body></html>'
     )
     assert extract(html).page_type == "list"
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",
+        "\n  ",
+        '<?xml version="1.0" encoding="utf-8"?>\n',
+        '<text id="http://x" encoding="utf8">\n',
+    ],
+)
+def test_utf8_bytes_extract_exactly_as_the_decoded_text(prefix: str) -> None:
+    # The worker hands valid UTF-8 pages to the parser as downloaded, without decoding and
+    # re-encoding them: the fields must not depend on which form the page came in.
+    html = prefix + article_page(after_body="<p>（来源：中国电力报）</p>")
+    from_text = extract(html)
+    from_bytes = extract_article(html.encode("utf-8"), URL, now=NOW)
+    assert from_bytes == from_text
+    assert from_bytes.title == "国产伺服驱动器出货量同比增长三成"
+
+
+def test_page_with_broken_utf8_bytes_is_read_through_its_repaired_text() -> None:
+    from crawler.extraction import extract_response
+
+    broken = "国产伺服驱动器出货量同比增长约三成".encode()
+    raw = article_page().encode("utf-8").replace(broken, b"\xff\xfe", 1)
+    extracted, encoding = extract_response(raw, None, URL, None, NOW)
+    assert encoding == "utf-8"
+    assert extracted.title == "国产伺服驱动器出货量同比增长三成"
+    assert extracted.body is not None and "\ufffd" in extracted.body

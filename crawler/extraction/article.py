@@ -43,9 +43,12 @@ class Extracted:
 
 
 def extract_article(
-    html: str, url: str, *, selectors: Selectors | None = None, now: datetime | None = None
+    html: str | bytes, url: str, *, selectors: Selectors | None = None, now: datetime | None = None
 ) -> Extracted:
-    """Extract one page; never raises on bad markup (an unusable page is ``'empty'``)."""
+    """Extract one page; never raises on bad markup (an unusable page is ``'empty'``).
+
+    ``html`` is the decoded text, or the page's bytes when they are valid UTF-8 (see ``parse``).
+    """
     now = now or datetime.now(UTC)
     selectors = selectors or Selectors()
     root = parse(html)

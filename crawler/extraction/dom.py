@@ -29,8 +29,9 @@ _DROP_TAGS = (
     "svg",
     "template",
 )
-# A CleanEval wrapper line or an XML declaration before <html> confuses the parser.
-_PREFIX = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<text\b[^>]*>)?", re.I)
+# A CleanEval wrapper line or an XML declaration before <html> confuses the parser. Matched,
+# not substituted: re.sub copies the whole page even when the prefix is empty (~70 µs a page).
+_PREFIX = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?(?:<text\b[^>]*>)?", re.I)
 # Sentence punctuation, counted with a regex: str.translate costs ~0.15 µs per CJK character.
 _PUNCT = re.compile("[，。！？；：、,;!?]")
 
@@ -99,13 +100,21 @@ class Document:
         return ancestor <= child <= self.end[ancestor]
 
 
-def parse(html: str) -> etree._Element | None:
-    """Parse once; return None for pages lxml cannot make sense of (empty, binary)."""
-    cleaned = _PREFIX.sub("", html, count=1)
-    if not cleaned.strip():
+def parse(html: str | bytes) -> etree._Element | None:
+    """Parse once; return None for pages lxml cannot make sense of (empty, binary).
+
+    ``html`` is text, or bytes that are known to be valid UTF-8 (a page whose strict decoding
+    succeeded): libxml2 reads those as downloaded, which saves encoding the text back (~60 µs
+    for a 60 KB page).
+    """
+    data = html.encode("utf-8", "replace") if isinstance(html, str) else html
+    prefix = _PREFIX.match(data)
+    if prefix and prefix.end():
+        data = data[prefix.end():]
+    if not data or data.isspace():
         return None
     try:
-        root = etree.fromstring(cleaned.encode("utf-8", "replace"), parser=_PARSER)
+        root = etree.fromstring(data, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
     if root is None:
