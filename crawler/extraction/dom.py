@@ -152,6 +152,23 @@ def text_of(element: etree._Element) -> str:
     return " ".join(inner_text(element).split())
 
 
+# (visible characters, punctuation marks) of short text nodes seen before. A portal repeats its
+# menus and sidebars on every page: most of a page's ~300 text nodes were measured on the
+# previous page already, and a lookup costs a fifth of splitting and searching the text.
+_TEXT_STATS: dict[str, tuple[int, int]] = {}
+_TEXT_STATS_LIMIT = 50_000
+_CACHED_TEXT_CHARS = 64
+
+
+def _text_stats(chars: str) -> tuple[int, int]:
+    stats = (len("".join(chars.split())), len(_PUNCT.findall(chars)))
+    if len(chars) <= _CACHED_TEXT_CHARS:
+        if len(_TEXT_STATS) >= _TEXT_STATS_LIMIT:
+            _TEXT_STATS.clear()
+        _TEXT_STATS[chars] = stats
+    return stats
+
+
 def measure(root: etree._Element) -> Document:
     """Pre-order list of elements and, bottom-up in one pass, each subtree's sizes."""
     elements = list(root.iter(etree.Element))  # elements only: comments/PIs filtered in C
@@ -164,17 +181,17 @@ def measure(root: etree._Element) -> Document:
     text, link, links, punct = [0] * n, [0] * n, [0] * n, [0] * n
     own, own_link, own_punct = [0] * n, [0] * n, [0] * n
     folds_own = INLINE_TAGS | {"br"}
-    find_punct = _PUNCT.findall
+    stats_of = _TEXT_STATS.get
     for i in range(n - 1, -1, -1):  # children before parents; sizes inlined (hot loop)
         element = elements[i]
         chars = element.text
-        if chars and not chars.isspace():
-            size = len("".join(chars.split()))
-            marks = len(find_punct(chars))
-            own[i] += size
-            text[i] += size
-            own_punct[i] += marks
-            punct[i] += marks
+        if chars:
+            stats = stats_of(chars) or _text_stats(chars)
+            if stats[0]:
+                own[i] += stats[0]
+                text[i] += stats[0]
+                own_punct[i] += stats[1]
+                punct[i] += stats[1]
         tag = tags[i]
         if tag == "a":
             link[i], own_link[i] = text[i], own[i]
@@ -183,13 +200,13 @@ def measure(root: etree._Element) -> Document:
         if up < 0:
             continue
         tail = element.tail
-        if tail and not tail.isspace():
-            size = len("".join(tail.split()))
-            marks = len(find_punct(tail))
-            text[up] += size
-            own[up] += size
-            punct[up] += marks
-            own_punct[up] += marks
+        if tail:
+            stats = stats_of(tail) or _text_stats(tail)
+            if stats[0]:
+                text[up] += stats[0]
+                own[up] += stats[0]
+                punct[up] += stats[1]
+                own_punct[up] += stats[1]
         text[up] += text[i]
         link[up] += link[i]
         links[up] += links[i]
