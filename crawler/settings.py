@@ -37,9 +37,20 @@ AUTOTHROTTLE_MAX_DELAY = 10.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
 # Scrapy's meta-refresh redirects, without decoding every whole page in the crawl process.
+# Off: stock components this spider has no use for, each of which costs the crawl process's one
+# reactor thread a call per request or per callback output (together ~3% of it on
+# bench/crawl_throughput.py): depth tracking (pagination is bounded by max_pages, not depth),
+# the developer warning about copied meta keys, HTTP auth (no portal needs credentials) and the
+# offsite filter (the spider sets no allowed_domains; links.py keeps links on the portal).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+}
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 
 # Faults: bounded time, retries and size, so one bad page never stalls a run.
