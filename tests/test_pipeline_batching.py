@@ -1,0 +1,78 @@
+"""Batch gates: items wait for a batch, then go on together, in order, none lost."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from crawler.config import ConfigError
+from pipelines.batching import BatchGate, BeforeTagging
+
+
+class Recorder:
+    """A pipeline that notes which item it saw when."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name, self.log = name, log
+
+    def process_item(self, item: Any) -> Any:
+        self.log.append(f"{self.name}{item}")
+        return item
+
+
+async def _chain(item: int, steps: list[Any]) -> int:
+    for step in steps:
+        result = step.process_item(item)
+        item = await result if asyncio.iscoroutine(result) else result
+    return item
+
+
+def test_gates_make_each_pipeline_run_over_a_batch_back_to_back() -> None:
+    log: list[str] = []
+    steps = [BatchGate(size=3, delay=10), Recorder("a", log),
+             BeforeTagging(size=3, delay=10), Recorder("b", log)]
+
+    async def crawl() -> list[int]:
+        return await asyncio.gather(*(_chain(i, steps) for i in range(3)))
+
+    assert asyncio.run(crawl()) == [0, 1, 2]
+    # Pipeline-major: a over the whole batch, then b over it, each in arrival order.
+    assert log == ["a0", "a1", "a2", "b0", "b1", "b2"]
+
+
+def test_a_partial_batch_goes_on_after_the_delay() -> None:
+    gate = BatchGate(size=100, delay=0.01)
+
+    async def crawl() -> list[int]:
+        return await asyncio.wait_for(
+            asyncio.gather(*(_chain(i, [gate]) for i in range(5))), timeout=5
+        )
+
+    assert asyncio.run(crawl()) == [0, 1, 2, 3, 4]
+
+
+def test_closing_the_spider_lets_every_waiting_item_on() -> None:
+    gate = BatchGate(size=100, delay=60)
+
+    async def crawl() -> list[int]:
+        waiting = [asyncio.ensure_future(_chain(i, [gate])) for i in range(4)]
+        await asyncio.sleep(0)
+        assert not any(task.done() for task in waiting)
+        gate.close_spider()
+        return await asyncio.gather(*waiting)
+
+    assert asyncio.run(crawl()) == [0, 1, 2, 3]
+
+
+def test_size_one_means_no_waiting() -> None:
+    gate = BatchGate(size=1, delay=60)
+    assert asyncio.run(asyncio.wait_for(_chain(7, [gate]), timeout=1)) == 7
+
+
+@pytest.mark.parametrize(("size", "delay", "key"), [(0, 0.05, "BATCH_SIZE"),
+                                                    (16, -1, "BATCH_DELAY")])
+def test_bad_settings_name_the_setting(size: int, delay: float, key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        BatchGate(size=size, delay=delay)
