@@ -48,9 +48,14 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }
+# The Referer header and the URL length limit (URLLENGTH_LIMIT) are applied by the spider to
+# the requests it makes: as spider middlewares they ran over every item and request a callback
+# yields, and with no spider middleware left that processes output, Scrapy skips that chain.
 SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
 
 # Faults: bounded time, retries and size, so one bad page never stalls a run.

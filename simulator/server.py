@@ -25,6 +25,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self.server.hits[self.path] += 1
+        self.server.referers[self.path] = self.headers.get("Referer")
         page = self.server.site.pages.get(self.path)
         if page is None:
             self._send(404, b"<html><body>404</body></html>", "text/html")
@@ -64,6 +65,7 @@ class _SiteServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.site = site
         self.hits: Counter[str] = Counter()
+        self.referers: dict[str, str | None] = {}  # path -> Referer of its last request
         self.stopping = threading.Event()
 
     def handle_error(self, request: object, client_address: object) -> None:

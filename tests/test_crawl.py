@@ -240,3 +240,46 @@ def test_bad_url_argument_is_rejected(portals_file, sqlite_url, url_arg):
     result = run_crawl(sqlite_url, portals_file, url_arg)
     assert result.returncode != 0
     assert "absolute http(s) URL" in result.log
+
+
+def test_requests_name_the_page_they_were_found_on_and_overlong_links_are_skipped(
+    tmp_path, sqlite_url
+):
+    site = build_drive(faults=False)
+    listing = site.pages[site.list_path]
+    overlong = "/News/detail.aspx?id=3001&x=" + "9" * 2100
+    assert b'href="/News/detail.aspx?id=3001"' in listing.body
+    listing.body = listing.body.replace(
+        b'href="/News/detail.aspx?id=3001"', f'href="{overlong}"'.encode()
+    )
+    with PortalSimulator([site]) as sim:
+        portals = sim.write_profiles(tmp_path / "portals.yaml")
+        result = run_crawl(sqlite_url, portals, "max_pages=2")
+        base, server = sim.base("drive"), sim.server("drive")
+    assert result.returncode == 0, result.log[-3000:]
+    assert "not following a URL longer than 2083 characters" in result.log
+    assert not any(path.startswith("/News/detail.aspx?id=3001") for path in server.hits)
+    # Like a browser: an article was linked from a list page, list page 2 from list page 1,
+    # and the section's first page from nowhere.
+    articles = [path for path in server.referers if path.startswith("/News/detail.aspx")]
+    assert articles
+    for path in articles:
+        assert server.referers[path].startswith(base + "/News/list.aspx?page="), path
+    assert server.referers["/News/list.aspx?page=2"] == base + site.list_path
+    assert server.referers[site.list_path] is None
+
+
+@pytest.mark.parametrize(
+    ("referer", "url", "expected"),
+    [
+        ("http://a.cn/list.html#top", "http://a.cn/1.html", "http://a.cn/list.html"),
+        ("https://u:p@a.cn/list.html", "https://a.cn/1.html", "https://a.cn/list.html"),
+        ("https://a.cn/list.html", "http://a.cn/1.html", None),  # no downgrade leak
+        (None, "http://a.cn/list.html", None),
+    ],
+)
+def test_referer_follows_scrapys_default_policy(referer, url, expected):
+    from crawler.spiders.portal import _referer_header
+
+    header = _referer_header(referer, url)
+    assert (header or {}).get("Referer") == expected

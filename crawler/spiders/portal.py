@@ -24,6 +24,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.url import strip_url
 from twisted.internet.error import (
     ConnectionRefusedError,
     DNSLookupError,
@@ -99,6 +100,7 @@ class PortalSpider(scrapy.Spider):
     def _configure(self, settings: Any) -> None:
         self.default_max_pages = settings.getint("PORTAL_MAX_PAGES", 5)
         self.article_priority = settings.getint("PORTAL_ARTICLE_PRIORITY", 10)
+        self.url_length_limit = settings.getint("URLLENGTH_LIMIT", 2083) or 2**31
         if self.params.url and not self.params.portals:
             portal = _ad_hoc_portal(self.params.url, self.params.section)
             self.targets = [_Target(portal, portal.sections[0])]
@@ -134,7 +136,9 @@ class PortalSpider(scrapy.Spider):
         for target in self.targets:
             yield self._list_request(target, target.section.url, 1)
 
-    def _list_request(self, target: _Target, url: str, page: int) -> scrapy.Request:
+    def _list_request(
+        self, target: _Target, url: str, page: int, referer: str | None = None
+    ) -> scrapy.Request:
         # List pages are always re-read (dont_filter), they are where new articles appear.
         return scrapy.Request(
             url,
@@ -143,7 +147,18 @@ class PortalSpider(scrapy.Spider):
             dont_filter=page == 1,
             cb_kwargs={"target": target, "page": page},
             meta={"page_kind": "list"},
+            headers=_referer_header(referer, url),
         )
+
+    def _too_long(self, url: str) -> bool:
+        """Scrapy's UrlLengthMiddleware check, done here for the two kinds of links the spider
+        follows (the middleware is off: see SPIDER_MIDDLEWARES in crawler.settings)."""
+        if len(url) <= self.url_length_limit:
+            return False
+        self.crawler.stats.inc_value("portal/url_too_long")
+        logger.info("not following a URL longer than %d characters: %.200s",
+                    self.url_length_limit, url)
+        return True
 
     async def parse_list(
         self, response: Response, target: _Target, page: int
@@ -188,9 +203,11 @@ class PortalSpider(scrapy.Spider):
             )
         elif page < self.max_pages_for(target.portal):
             for next_url in links.next_pages:
-                yield self._list_request(target, next_url, page + 1)
+                if not self._too_long(next_url):
+                    yield self._list_request(target, next_url, page + 1, response.url)
+        referer = _referer_header(response.url, response.url)
         for url in new:
-            if url in self._requested:
+            if url in self._requested or self._too_long(url):
                 continue
             self._requested.add(url)
             # dont_filter: the spider dedupes article URLs itself (above), so that a redirect
@@ -204,6 +221,7 @@ class PortalSpider(scrapy.Spider):
                 priority=self.article_priority,
                 cb_kwargs={"target": target},
                 meta={"page_kind": "article"},
+                headers=referer,
             )
 
     async def parse_article(self, response: Response, target: _Target) -> ArticleItem | None:
@@ -308,6 +326,15 @@ class PortalSpider(scrapy.Spider):
         if self.known is not None:
             self.known.close()
         self.workers.close()
+
+
+def _referer_header(referer: str | None, url: str) -> dict[str, str] | None:
+    """The Referer a browser would send for ``url`` linked from ``referer``: Scrapy's default
+    policy (no-referrer-when-downgrade), without its spider middleware, which ran over every
+    request and item the spider yields. None from an https page to an http one."""
+    if not referer or (referer.startswith("https:") and not url.startswith("https:")):
+        return None
+    return {"Referer": strip_url(referer, strip_credentials=True, strip_fragment=True)}
 
 
 def _header_charset(content_type: str) -> str | None:
