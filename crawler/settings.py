@@ -48,10 +48,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }
-# The Referer header and the URL length limit (URLLENGTH_LIMIT) are applied by the spider to
-# the requests it makes: as spider middlewares they ran over every item and request a callback
-# yields, and with no spider middleware left that processes output, Scrapy skips that chain.
+# The Referer header, the URL length limit (URLLENGTH_LIMIT) and the start-request mark are
+# applied by the spider to the requests it makes: as spider middlewares they ran over every
+# item and request a callback yields (a chain of async generators per callback).
 SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,

@@ -283,3 +283,18 @@ def test_referer_follows_scrapys_default_policy(referer, url, expected):
 
     header = _referer_header(referer, url)
     assert (header or {}).get("Referer") == expected
+
+
+def test_start_requests_keep_their_own_queue():
+    # The spider marks its start requests itself (Scrapy's StartSpiderMiddleware is off).
+    from scrapy.utils.test import get_crawler
+
+    from crawler.spiders.portal import PortalSpider
+
+    spider = PortalSpider.from_crawler(
+        get_crawler(PortalSpider, {"EXTRACTION_WORKERS": 0, "DATABASE_URL": "sqlite://"}),
+        url="http://127.0.0.1:9/news/list.html",
+    )
+    (start,) = list(spider._start_requests())
+    assert start.meta["is_start_request"] is True
+    spider.closed("finished")

@@ -134,7 +134,11 @@ class PortalSpider(scrapy.Spider):
         if not self.targets:
             logger.error("no portal to crawl: every profile is disabled or none matched")
         for target in self.targets:
-            yield self._list_request(target, target.section.url, 1)
+            request = self._list_request(target, target.section.url, 1)
+            # What Scrapy's StartSpiderMiddleware sets (it is off, see crawler.settings): the
+            # scheduler keeps start requests in their own first-in-first-out queue.
+            request.meta["is_start_request"] = True
+            yield request
 
     def _list_request(
         self, target: _Target, url: str, page: int, referer: str | None = None
