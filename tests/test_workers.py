@@ -164,3 +164,37 @@ def test_zero_workers_run_tasks_inline() -> None:
 def test_a_worker_that_cannot_start_is_reported_with_its_pool_name() -> None:
     with pytest.raises(RuntimeError, match="test worker process failed to start"):
         WorkerPool(1, _die, (3,), name="test")
+
+
+def test_answers_are_cut_out_of_the_pipe_however_its_bytes_arrive() -> None:
+    # The event loop hands the reader whatever the pipe holds: half an answer, or several.
+    import pickle
+    import struct
+    from types import SimpleNamespace
+
+    from crawler.workers import _AnswerReader
+
+    async def scenario() -> list[object]:
+        loop = asyncio.get_running_loop()
+        futures = {i: loop.create_future() for i in range(3)}
+        worker = SimpleNamespace(ready=True, pending=dict(futures), process=SimpleNamespace(pid=1))
+        ended: asyncio.Future[str] = loop.create_future()
+        reader = _AnswerReader(worker, ended, "test")  # type: ignore[arg-type]
+        answers = [(0, True, "x" * 70_000), (1, False, ValueError("bad")), (2, True, None)]
+        frames = [pickle.dumps(a) for a in answers]
+        stream = struct.pack("!i", len(frames[0])) + frames[0]
+        stream += struct.pack("!iQ", -1, len(frames[1])) + frames[1]  # the >2 GB header form
+        stream += struct.pack("!i", len(frames[2])) + frames[2]
+        for i in range(0, 200, 1):  # byte by byte first ...
+            reader.data_received(stream[i : i + 1])
+        reader.data_received(stream[200:])  # ... then the rest at once
+        reader.connection_lost(None)
+        results = [await futures[0], await asyncio.gather(futures[1], return_exceptions=True),
+                   await futures[2], await ended]
+        return results
+
+    first, (error,), last, ended = asyncio.run(scenario())
+    assert first == "x" * 70_000
+    assert isinstance(error, ValueError) and str(error) == "bad"
+    assert last is None
+    assert ended == ""  # the pipe closed: the pool replaces the worker
