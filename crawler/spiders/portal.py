@@ -282,7 +282,8 @@ class PortalSpider(scrapy.Spider):
             self._count_error("non_html", kind)
             logger.warning("skipping %s page %s: not HTML (%s)", kind, response.url, content_type)
             return False
-        if not response.body.strip():
+        body = response.body
+        if not body or body.isspace():  # not strip(): that copied every page
             self._count_error("empty", kind)
             logger.warning("skipping %s page %s: empty body", kind, response.url)
             return False
