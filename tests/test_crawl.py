@@ -298,3 +298,13 @@ def test_start_requests_keep_their_own_queue():
     (start,) = list(spider._start_requests())
     assert start.meta["is_start_request"] is True
     spider.closed("finished")
+
+
+def test_an_article_link_from_an_https_list_to_an_http_page_carries_no_referer():
+    # The downgrade rule must hold for article links too, not just for the next list page.
+    from crawler.spiders.portal import _referer_header
+
+    assert _referer_header("https://a.cn/list.html", "http://a.cn/1.html") is None
+    assert _referer_header("https://a.cn/list.html", "https://a.cn/2.html") == {
+        "Referer": "https://a.cn/list.html"
+    }

@@ -209,7 +209,6 @@ class PortalSpider(scrapy.Spider):
             for next_url in links.next_pages:
                 if not self._too_long(next_url):
                     yield self._list_request(target, next_url, page + 1, response.url)
-        referer = _referer_header(response.url, response.url)
         for url in new:
             if url in self._requested or self._too_long(url):
                 continue
@@ -225,7 +224,7 @@ class PortalSpider(scrapy.Spider):
                 priority=self.article_priority,
                 cb_kwargs={"target": target},
                 meta={"page_kind": "article"},
-                headers=referer,
+                headers=_referer_header(response.url, url),
             )
 
     async def parse_article(self, response: Response, target: _Target) -> ArticleItem | None:
@@ -339,7 +338,13 @@ def _referer_header(referer: str | None, url: str) -> dict[str, str] | None:
     request and item the spider yields. None from an https page to an http one."""
     if not referer or (referer.startswith("https:") and not url.startswith("https:")):
         return None
-    return {"Referer": strip_url(referer, strip_credentials=True, strip_fragment=True)}
+    return {"Referer": _stripped(referer)}
+
+
+@functools.lru_cache(maxsize=64)
+def _stripped(referer: str) -> str:
+    """The page URL without credentials or fragment: once per list page, not per link."""
+    return strip_url(referer, strip_credentials=True, strip_fragment=True)
 
 
 def _header_charset(content_type: str) -> str | None:
