@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 from scrapy import Request
-from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.downloadermiddlewares import redirect
 from scrapy.http import Response
+
+from crawler.referer import referer_header
 
 # Scrapy looks for <meta http-equiv="refresh"> (and <base href>) in the first 4,096 characters
 # of a page; 4 bytes a character at most (UTF-8; GBK needs 2), so these bytes hold them all.
 HEAD_BYTES = 4 * 4096
 
 
-class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
+class _RefererKeptOnRedirect:
+    """A redirected request keeps the Referer its first request carried, re-checked for the
+    new URL (an https page's address is not sent on to an http one), as a browser does.
+
+    Scrapy's redirect middlewares hand this to ``RefererMiddleware``, which the crawl does not
+    run (the spider sets the header itself, see ``crawler.referer``); without this they would
+    drop the header on every redirect and warn about it at each start.
+    """
+
+    def handle_referer(self, request: Request, response: Response) -> None:
+        referer = request.headers.get("Referer")
+        request.headers.pop("Referer", None)
+        header = referer_header(referer.decode("latin-1") if referer else None, request.url)
+        if header:
+            request.headers.update(header)
+
+    def _engine_started(self) -> None:
+        """Scrapy looks up ``RefererMiddleware`` here, and warns when it is off: not needed."""
+
+
+class RedirectMiddleware(_RefererKeptOnRedirect, redirect.RedirectMiddleware):
+    """Scrapy's ``RedirectMiddleware`` (same settings), with the crawl's Referer rule."""
+
+
+class HeadMetaRefreshMiddleware(_RefererKeptOnRedirect, redirect.MetaRefreshMiddleware):
     """Scrapy's ``MetaRefreshMiddleware`` (same settings, same redirects), reading the head only.
 
     Scrapy's version reads ``response.text``, which decodes the whole page, to look at its

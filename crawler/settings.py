@@ -36,7 +36,8 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 10.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
-# Scrapy's meta-refresh redirects, without decoding every whole page in the crawl process.
+# Scrapy's meta-refresh redirects, without decoding every whole page in the crawl process; both
+# redirect middlewares keep the Referer by the spider's rule (crawler/referer.py).
 # Off: stock components this spider has no use for, each of which costs the crawl process's one
 # reactor thread a call per request or per callback output (together ~3% of it on
 # bench/crawl_throughput.py): depth tracking (pagination is bounded by max_pages, not depth),
@@ -45,6 +46,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.RedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }

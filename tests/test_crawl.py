@@ -249,8 +249,13 @@ def test_requests_name_the_page_they_were_found_on_and_overlong_links_are_skippe
     listing = site.pages[site.list_path]
     overlong = "/News/detail.aspx?id=3001&x=" + "9" * 2100
     assert b'href="/News/detail.aspx?id=3001"' in listing.body
+    assert b'href="/News/detail.aspx?id=3002"' in listing.body
     listing.body = listing.body.replace(
         b'href="/News/detail.aspx?id=3001"', f'href="{overlong}"'.encode()
+    ).replace(b'href="/News/detail.aspx?id=3002"', b'href="/News/moved.aspx?id=3002"')
+    # An article that moved: the redirect keeps the list page as its Referer.
+    site.pages["/News/moved.aspx?id=3002"] = Page(
+        status=301, headers={"Location": "/News/detail.aspx?id=3002"}
     )
     with PortalSimulator([site]) as sim:
         portals = sim.write_profiles(tmp_path / "portals.yaml")
@@ -267,6 +272,9 @@ def test_requests_name_the_page_they_were_found_on_and_overlong_links_are_skippe
         assert server.referers[path].startswith(base + "/News/list.aspx?page="), path
     assert server.referers["/News/list.aspx?page=2"] == base + site.list_path
     assert server.referers[site.list_path] is None
+    assert server.hits["/News/moved.aspx?id=3002"] == 1
+    assert server.referers["/News/detail.aspx?id=3002"] == base + site.list_path
+    assert "found no" not in result.log  # Scrapy's warning when nothing handles redirects
 
 
 @pytest.mark.parametrize(
@@ -279,9 +287,9 @@ def test_requests_name_the_page_they_were_found_on_and_overlong_links_are_skippe
     ],
 )
 def test_referer_follows_scrapys_default_policy(referer, url, expected):
-    from crawler.spiders.portal import _referer_header
+    from crawler.referer import referer_header
 
-    header = _referer_header(referer, url)
+    header = referer_header(referer, url)
     assert (header or {}).get("Referer") == expected
 
 
@@ -302,9 +310,31 @@ def test_start_requests_keep_their_own_queue():
 
 def test_an_article_link_from_an_https_list_to_an_http_page_carries_no_referer():
     # The downgrade rule must hold for article links too, not just for the next list page.
-    from crawler.spiders.portal import _referer_header
+    from crawler.referer import referer_header
 
-    assert _referer_header("https://a.cn/list.html", "http://a.cn/1.html") is None
-    assert _referer_header("https://a.cn/list.html", "https://a.cn/2.html") == {
+    assert referer_header("https://a.cn/list.html", "http://a.cn/1.html") is None
+    assert referer_header("https://a.cn/list.html", "https://a.cn/2.html") == {
         "Referer": "https://a.cn/list.html"
     }
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("https://a.cn/new/1.html", b"https://a.cn/list.html"),  # kept, as a browser keeps it
+        ("http://a.cn/new/1.html", None),  # redirected down to http: the https page stays private
+    ],
+)
+def test_a_redirect_keeps_the_referer_of_the_link_unless_it_downgrades(location, expected):
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import RedirectMiddleware
+
+    middleware = RedirectMiddleware.from_crawler(get_crawler(settings_dict={}))
+    request = Request("https://a.cn/1.html", headers={"Referer": "https://a.cn/list.html"})
+    moved = HtmlResponse(request.url, status=301, headers={"Location": location}, request=request)
+    redirected = middleware.process_response(request, moved)
+    assert redirected.url == location
+    assert redirected.headers.get("Referer") == expected

@@ -24,7 +24,6 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.url import strip_url
 from twisted.internet.error import (
     ConnectionRefusedError,
     DNSLookupError,
@@ -40,6 +39,7 @@ from crawler.links import list_page_links
 from crawler.page_tasks import extract_article_page
 from crawler.params import PortalSpiderParams
 from crawler.profiles import Portal, Section, load_portals
+from crawler.referer import referer_header
 from crawler.urls import strip_tracking
 from crawler.workers import WorkerPool, default_workers
 
@@ -151,7 +151,7 @@ class PortalSpider(scrapy.Spider):
             dont_filter=page == 1,
             cb_kwargs={"target": target, "page": page},
             meta={"page_kind": "list"},
-            headers=_referer_header(referer, url),
+            headers=referer_header(referer, url),
         )
 
     def _too_long(self, url: str) -> bool:
@@ -224,7 +224,7 @@ class PortalSpider(scrapy.Spider):
                 priority=self.article_priority,
                 cb_kwargs={"target": target},
                 meta={"page_kind": "article"},
-                headers=_referer_header(response.url, url),
+                headers=referer_header(response.url, url),
             )
 
     async def parse_article(self, response: Response, target: _Target) -> ArticleItem | None:
@@ -330,21 +330,6 @@ class PortalSpider(scrapy.Spider):
         if self.known is not None:
             self.known.close()
         self.workers.close()
-
-
-def _referer_header(referer: str | None, url: str) -> dict[str, str] | None:
-    """The Referer a browser would send for ``url`` linked from ``referer``: Scrapy's default
-    policy (no-referrer-when-downgrade), without its spider middleware, which ran over every
-    request and item the spider yields. None from an https page to an http one."""
-    if not referer or (referer.startswith("https:") and not url.startswith("https:")):
-        return None
-    return {"Referer": _stripped(referer)}
-
-
-@functools.lru_cache(maxsize=64)
-def _stripped(referer: str) -> str:
-    """The page URL without credentials or fragment: once per list page, not per link."""
-    return strip_url(referer, strip_credentials=True, strip_fragment=True)
 
 
 def _header_charset(content_type: str) -> str | None:
