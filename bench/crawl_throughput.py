@@ -11,8 +11,8 @@ serves it on 127.0.0.1, then in the same run crawls it
 with the same concurrency and without delays or AutoThrottle, so the ratio measures per-page
 work, not politeness. Prints pages/s, their ratio (target: full >= 0.5x bare), CPU ms per
 page (the crawl process, and all processes with its extraction/tagging workers) and peak
-memory of the crawl process; then the CPU of each worker process (extraction, tagging, dedup
-hashing) on its own line.
+memory of the crawl process; then the CPU of each worker process (extraction, storage, and
+tagging or dedup hashing where they have their own) on its own line, largest first.
 Usage: ``python bench/crawl_throughput.py [--articles N] [--rounds R]`` (default: 3 rounds,
 bare then full in each; pages/s is the best round of each mode, and each round's own ratio is
 printed too, because a shared machine's speed drifts from run to run).

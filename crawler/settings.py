@@ -3,7 +3,7 @@
 Each component reads its own prefixed keys (``PORTAL_*``, ``STORAGE_*``, ``DEDUP_*``,
 ``TAGGING_*``, ``ATTRIBUTION_*``, ``CRAWLRUN_*``); environment variables that users set in
 production (``DATABASE_URL``, ``PORTALS_FILE``, ``EXTRACTION_WORKERS``, ``TAGGING_WORKERS``,
-``DEDUP_WORKERS``)
+``DEDUP_WORKERS``, ``STORAGE_WORKERS``)
 are read here once.
 """
 
@@ -123,6 +123,9 @@ TAGGING_KEYWORDS_ENABLED = True
 TAGGING_LEAD_CHARS = 300  # body characters segmented for keywords (the lead carries the topic)
 TAGGING_WORKERS = int(os.environ.get("TAGGING_WORKERS", "-1"))  # -1: one from 4 cores up
 STORAGE_BATCH_SIZE = 50  # rows per transaction: one commit per item is the slow path
+# Batches written by a storage worker process: -1 = from 2 cores up, 0 = in the crawl process
+# (see pipelines.storage). The dedup hashing then happens there too, where it is used.
+STORAGE_WORKERS = int(os.environ.get("STORAGE_WORKERS", "-1"))
 
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 100,

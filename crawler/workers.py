@@ -34,7 +34,9 @@ import pickle
 import queue
 import signal
 import struct
+import sys
 import threading
+import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -113,6 +115,30 @@ def _serve(
             answers.send_bytes(out)
         except OSError:
             return
+
+
+def _serve_then_exit(
+    tasks: Connection,
+    answers: Connection,
+    warm_up: Callable[..., Any] | None,
+    warm_args: tuple[Any, ...],
+) -> None:
+    """``_serve``, then leave at once: an orderly interpreter shutdown of a worker (its
+    imports, caches and dictionaries torn down) took ~0.2 s, which the crawl process waited
+    for at the end of every crawl while joining it. A worker owns nothing that needs it: its
+    answers are sent, and a storage worker has closed its database engine when asked to."""
+    code = 0
+    try:
+        _serve(tasks, answers, warm_up, warm_args)
+    except BaseException:  # noqa: BLE001 -- printed as Python would, then the exit code says it
+        traceback.print_exc()
+        code = 1
+    finally:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
 
 
 def _widen(conn: Connection) -> None:
@@ -289,7 +315,7 @@ class WorkerPool:
         answer_out, answer_in = self._context.Pipe(duplex=False)
         _widen(task_in)
         process = self._context.Process(
-            target=_serve,
+            target=_serve_then_exit,
             args=(task_out, answer_in, self._warm_up, self._warm_args),
             name=f"{self.name}-worker",
             daemon=True,

@@ -86,6 +86,7 @@ from crawler.db import DriverStatement
 from crawler.items import ArticleItem
 from crawler.models import Article
 from crawler.workers import WorkerPool, light_task_workers
+from pipelines.storage import storage_workers
 
 # -- settings and their defaults (the lead copies DEDUP_* into crawler/settings.py) -----------
 
@@ -506,6 +507,16 @@ class DedupIndex:
         if self.stats is not None:
             self.stats.inc_value(key, count)
 
+    def prepare(self, item: ArticleItem) -> None:
+        """Fingerprint an item that arrives without one, once for all that follows (its keys
+        and shingles too): DedupPipeline leaves the hashing to the index when storage writes
+        from a worker process, so that it happens there, beside the crawl."""
+        if item.content_hash is not None and item.simhash is not None:
+            return
+        analysis = analyse(item.body or "", self.min_chars)
+        item.content_hash, item.simhash = analysis.content_hash, analysis.simhash
+        _keep_analysis(item.url, item.body, analysis)
+
     def first_copy(self, conn: Connection, item: ArticleItem) -> tuple[int, str, bool] | None:
         """(first copy's id, portal to compare with, exact?) or None for a new story.
 
@@ -700,10 +711,12 @@ class DedupPipeline:
     the same runs), because extraction and tagging workers already fill the second core.
     """
 
-    def __init__(self, stats: Any, workers: int = 0, min_chars: int | None = None) -> None:
+    def __init__(self, stats: Any, workers: int = 0, min_chars: int | None = None,
+                 *, hash_here: bool = True) -> None:
         self.stats = stats
         self.workers = workers
         self.min_chars = DEFAULTS["DEDUP_MIN_CHARS"] if min_chars is None else min_chars
+        self.hash_here = hash_here
         self.pool: WorkerPool | None = None
 
     @classmethod
@@ -712,7 +725,11 @@ class DedupPipeline:
         if not settings.getbool("DEDUP_ENABLED", DEFAULTS["DEDUP_ENABLED"]):
             raise NotConfigured
         workers = light_task_workers(settings.getint("DEDUP_WORKERS", 0))
-        return cls(crawler.stats, workers, _setting(settings, "DEDUP_MIN_CHARS"))
+        # Storage writing from a worker process: its index fingerprints each item there
+        # (DedupIndex.prepare), which is the crawl process's hashing work gone, not moved.
+        hash_here = workers > 0 or storage_workers(settings) == 0
+        return cls(crawler.stats, workers, _setting(settings, "DEDUP_MIN_CHARS"),
+                   hash_here=hash_here)
 
     def open_spider(self, spider: Any = None) -> None:
         if self.workers > 0:
@@ -723,6 +740,8 @@ class DedupPipeline:
             self.pool.close()
 
     def process_item(self, item: ArticleItem) -> Any:
+        if not self.hash_here:
+            return item  # storage's index in the storage worker fingerprints it
         if self.pool is None or not item.body:
             _fill(item)
             return item

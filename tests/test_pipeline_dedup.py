@@ -351,8 +351,8 @@ def test_every_labelled_pair_through_the_database(db_url: str) -> None:
 def test_a_recrawled_body_can_be_reindexed(db_url: str) -> None:
     storage = _storage(db_url)
     _store(storage, _article("https://a.example/1", "a", PAIRS[-1].first))
-    assert storage.engine is not None and storage.index is not None
-    index = storage.index
+    assert storage.engine is not None and storage.writer is not None
+    index = storage.writer.index
     assert isinstance(index, DedupIndex)
     item = DedupPipeline(None).process_item(_article("https://a.example/1", "a", BASE))
     with storage.engine.begin() as conn:
@@ -413,7 +413,8 @@ def test_stats_count_exact_near_and_unique(db_url: str) -> None:
     crawler = get_crawler(settings_dict={"ITEM_PIPELINES": {}})
     index = DedupIndex.from_crawler(crawler)
     storage = _storage(db_url)
-    storage.index = index
+    assert storage.writer is not None
+    storage.writer.index = index
     _store(storage,
            _article("https://a.example/1", "a", BASE),
            _article("https://b.example/1", "b", BASE),

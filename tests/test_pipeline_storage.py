@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -149,3 +151,84 @@ def test_a_row_the_database_rejects_does_not_block_the_others(sqlite_url):
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 2
     assert pipeline.stats.get_value("storage/rejected") == 1
     assert not pipeline.buffer
+
+
+# -- with a storage worker process ------------------------------------------------------------
+
+
+class FlakyIndex:
+    """An index whose database call fails the first time: a database outage, in the worker."""
+
+    failures_left = 1
+
+    @classmethod
+    def from_settings(cls, settings: object) -> FlakyIndex:
+        return cls()
+
+    def first_copy(self, conn: object, item: ArticleItem) -> None:
+        if FlakyIndex.failures_left:
+            FlakyIndex.failures_left -= 1
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return None
+
+    def add(self, conn: object, article_id: int, item: ArticleItem) -> None:
+        pass
+
+
+def _in_worker(url: str, **settings: object) -> StoragePipeline:
+    crawler = get_crawler(settings_dict={
+        "DATABASE_URL": url, "STORAGE_WORKERS": 1, "LOG_LEVEL": "INFO", **settings})
+    pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.open_spider(SimpleNamespace(crawl_run_id=None))
+    assert pipeline.pool is not None and pipeline.writer is None
+    return pipeline
+
+
+async def _feed_and_close(pipeline: StoragePipeline, items: list[ArticleItem]) -> None:
+    for each in items:
+        result = pipeline.process_item(each)
+        if asyncio.iscoroutine(result):  # held back while the writer catches up
+            await result
+        await asyncio.sleep(0)  # let a finished batch hand over the next one
+    closing = pipeline.close_spider()
+    assert closing is not None
+    await closing.asFuture(asyncio.get_running_loop())
+
+
+def test_a_storage_worker_stores_everything_and_reports_here(sqlite_url, caplog):
+    pipeline = _in_worker(sqlite_url, STORAGE_BATCH_SIZE=3,
+                          DEDUP_INDEX_CLASS="tests.test_pipeline_storage.FlakyIndex")
+    with caplog.at_level(logging.INFO):
+        asyncio.run(_feed_and_close(pipeline, [item(n) for n in range(10)]))
+    # The failed batch came back and was written with a later one: nothing lost, nothing twice.
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 10
+    assert count(sqlite_url, "SELECT count(DISTINCT url) FROM articles") == 10
+    assert count(sqlite_url, "SELECT count(*) FROM article_tags") == 20
+    stats = pipeline.stats
+    assert stats.get_value("storage/new") == stats.get_value("crawl/items_new") == 10
+    assert stats.get_value("storage/errors") == 1  # counted here, for crawl_runs.errors
+    assert any("cannot write 3 articles" in r.getMessage() and r.name == "pipelines.storage"
+               for r in caplog.records)  # the worker's log line, in the crawl's log
+    assert not pipeline.buffer
+
+
+def test_a_storage_worker_fingerprints_what_the_dedup_pipeline_left_to_it(sqlite_url):
+    from pipelines.dedup import DedupPipeline, fingerprint
+
+    settings = {"DATABASE_URL": sqlite_url, "STORAGE_WORKERS": 1}
+    dedup = DedupPipeline.from_crawler(get_crawler(settings_dict=settings))
+    assert not dedup.hash_here
+    body = "国家电网今日宣布，特高压工程全面开工。\n项目总投资超过三百亿元，预计明年投运。"
+    items = [dedup.process_item(item(n, body=body, content_hash=None, portal=f"p{n}"))
+             for n in range(2)]
+    assert items[0].content_hash is None  # not hashed in the crawl process
+    pipeline = _in_worker(sqlite_url)
+    asyncio.run(_feed_and_close(pipeline, items))
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text(
+            "SELECT content_hash, simhash, duplicate_of FROM articles ORDER BY id")).all()
+    engine.dispose()
+    fp = fingerprint(body)
+    assert [(r[0], r[1]) for r in stored] == [(fp.content_hash, fp.simhash)] * 2
+    assert stored[0][2] is None and stored[1][2] is not None  # the second is the reprint
