@@ -104,6 +104,7 @@ ITEM_PIPELINES = {
 }
 BATCH_SIZE = 16  # items a gate gathers before letting them on (1: no batching)
 BATCH_DELAY = 0.05  # seconds the first of them waits at most
+BATCH_GAP = 0.01  # seconds without a new item that end a batch early
 ATTRIBUTION_ENABLED = True
 ATTRIBUTION_ALIASES_FILE = ""  # empty: crawler/data/source_aliases.yaml
 DEDUP_ENABLED = True

@@ -31,8 +31,8 @@ async def _chain(item: int, steps: list[Any]) -> int:
 
 def test_gates_make_each_pipeline_run_over_a_batch_back_to_back() -> None:
     log: list[str] = []
-    steps = [BatchGate(size=3, delay=10), Recorder("a", log),
-             BeforeTagging(size=3, delay=10), Recorder("b", log)]
+    steps = [BatchGate(size=3, delay=10, gap=10), Recorder("a", log),
+             BeforeTagging(size=3, delay=10, gap=10), Recorder("b", log)]
 
     async def crawl() -> list[int]:
         return await asyncio.gather(*(_chain(i, steps) for i in range(3)))
@@ -54,7 +54,7 @@ def test_a_partial_batch_goes_on_after_the_delay() -> None:
 
 
 def test_closing_the_spider_lets_every_waiting_item_on() -> None:
-    gate = BatchGate(size=100, delay=60)
+    gate = BatchGate(size=100, delay=60, gap=60)
 
     async def crawl() -> list[int]:
         waiting = [asyncio.ensure_future(_chain(i, [gate])) for i in range(4)]
@@ -71,8 +71,45 @@ def test_size_one_means_no_waiting() -> None:
     assert asyncio.run(asyncio.wait_for(_chain(7, [gate]), timeout=1)) == 7
 
 
-@pytest.mark.parametrize(("size", "delay", "key"), [(0, 0.05, "BATCH_SIZE"),
-                                                    (16, -1, "BATCH_DELAY")])
-def test_bad_settings_name_the_setting(size: int, delay: float, key: str) -> None:
+def test_when_items_stop_coming_the_batch_goes_on_without_waiting_out_the_delay() -> None:
+    gate = BatchGate(size=100, delay=60, gap=0.02)
+
+    async def crawl() -> float:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await asyncio.wait_for(asyncio.gather(*(_chain(i, [gate]) for i in range(5))), 5)
+        return loop.time() - start
+
+    assert asyncio.run(crawl()) < 1  # the gap (0.02 s) ended the batch, not the delay (60 s)
+
+
+def test_a_steady_stream_keeps_filling_the_batch_past_the_gap() -> None:
+    gate = BatchGate(size=6, delay=60, gap=0.05)
+    released: list[tuple[int, int]] = []  # (item, items that had arrived when it went on)
+
+    async def crawl() -> None:
+        arrived = 0
+
+        async def one(i: int) -> None:
+            nonlocal arrived
+            arrived += 1
+            await _chain(i, [gate])
+            released.append((i, arrived))
+
+        tasks = []
+        for i in range(6):  # one item every 0.01 s: never 0.05 s of quiet
+            tasks.append(asyncio.ensure_future(one(i)))
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+
+    asyncio.run(crawl())
+    assert [i for i, _ in released] == list(range(6))
+    assert all(count == 6 for _, count in released)  # all went on together, when full
+
+
+@pytest.mark.parametrize(("size", "delay", "gap", "key"), [(0, 0.05, 0.01, "BATCH_SIZE"),
+                                                           (16, -1, 0.01, "BATCH_DELAY"),
+                                                           (16, 0.05, 0, "BATCH_GAP")])
+def test_bad_settings_name_the_setting(size: int, delay: float, gap: float, key: str) -> None:
     with pytest.raises(ConfigError, match=key):
-        BatchGate(size=size, delay=delay)
+        BatchGate(size=size, delay=delay, gap=gap)
