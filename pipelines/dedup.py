@@ -703,6 +703,10 @@ def same_story(a: str, b: str, *, threshold: int | None = None,
 class DedupPipeline:
     """Puts ``content_hash`` and ``simhash`` on each item; storage's index takes the decision.
 
+    When storage writes from a storage worker process (``STORAGE_WORKERS``), items pass
+    through untouched and the index fingerprints them there (``DedupIndex.prepare``): the
+    hashing leaves the crawl process, and the index reuses its normalised text.
+
     With ``DEDUP_WORKERS`` > 0 the hashing, the index keys and the shingles are computed in a
     worker process (``analyse``) and handed to the index, which then does only its database
     work in the crawl process, whose one reactor thread is what limits a crawl. The default
