@@ -121,9 +121,10 @@ class ArticleWriter:
         )
         return cls(settings, crawler.stats, index)
 
-    def open(self) -> None:
+    def open(self, *, upgrade: bool = True) -> None:
         self.engine = make_engine(self.database_url)
-        upgrade_database(self.engine)
+        if upgrade:
+            upgrade_database(self.engine)
 
     def close(self) -> None:
         if self.engine is not None:
@@ -496,7 +497,7 @@ def _open_remote_writer(settings: dict[str, Any], log_level: str) -> None:
     root.setLevel(log_level)
     crawler = SimpleNamespace(settings=Settings(settings), stats=_TALLY)
     _WRITER = ArticleWriter.from_crawler(crawler)
-    _WRITER.open()
+    _WRITER.open(upgrade=False)  # the crawl process upgraded the schema before starting us
 
 
 def _write_remote(
