@@ -22,7 +22,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -31,7 +31,6 @@ from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
-from twisted.internet.defer import Deferred
 
 from crawler.db import DriverStatement, make_engine, upgrade_database
 from crawler.items import ArticleItem, Tag
@@ -337,9 +336,9 @@ class StoragePipeline:
             name="storage",
         )
 
-    def close_spider(self, spider: Any = None) -> Deferred[None] | None:
+    def close_spider(self, spider: Any = None) -> Coroutine[Any, Any, None] | None:
         if self.pool is not None:
-            return Deferred.fromFuture(asyncio.ensure_future(self._close_remote()))
+            return self._close_remote()  # Scrapy awaits it
         for attempt in range(1, self.retry_attempts + 1):
             if not self.buffer or self._flush():
                 break

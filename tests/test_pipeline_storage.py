@@ -192,7 +192,7 @@ async def _feed_and_close(pipeline: StoragePipeline, items: list[ArticleItem]) -
         await asyncio.sleep(0)  # let a finished batch hand over the next one
     closing = pipeline.close_spider()
     assert closing is not None
-    await closing.asFuture(asyncio.get_running_loop())
+    await closing
 
 
 def test_a_storage_worker_stores_everything_and_reports_here(sqlite_url, caplog):
