@@ -232,3 +232,23 @@ def test_a_storage_worker_fingerprints_what_the_dedup_pipeline_left_to_it(sqlite
     fp = fingerprint(body)
     assert [(r[0], r[1]) for r in stored] == [(fp.content_hash, fp.simhash)] * 2
     assert stored[0][2] is None and stored[1][2] is not None  # the second is the reprint
+
+
+def test_items_wait_for_the_storage_worker_when_it_falls_behind(sqlite_url):
+    pipeline = _in_worker(sqlite_url, STORAGE_BATCH_SIZE=1)  # at most 8 items held
+    held_back: list[int] = []
+
+    async def feed() -> None:
+        for n in range(30):
+            result = pipeline.process_item(item(n))
+            if asyncio.iscoroutine(result):
+                held_back.append(n)
+                assert await result is not None
+            assert len(pipeline.buffer) <= 8
+        closing = pipeline.close_spider()
+        assert closing is not None
+        await closing
+
+    asyncio.run(feed())
+    assert held_back  # the crawl slowed down instead of piling items up in memory
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 30
