@@ -27,7 +27,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from scrapy.exceptions import NotConfigured
+
 from crawler.config import ConfigError
+from pipelines.dedup import hashes_in_crawl_process
 
 DEFAULT_SIZE = 16
 DEFAULT_DELAY = 0.05
@@ -114,7 +117,15 @@ class BeforeAttribution(BatchGate):
 
 
 class BeforeDedup(BatchGate):
-    """Batches items for the dedup pipeline."""
+    """Batches items for the dedup pipeline, when it hashes them in the crawl process (with a
+    dedup or storage worker it has nothing heavy to do here, and the gate is left out)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> BatchGate:
+        settings = crawler.settings
+        if not settings.getbool("DEDUP_ENABLED", True) or not hashes_in_crawl_process(settings):
+            raise NotConfigured("the dedup pipeline does no hashing in the crawl process")
+        return super().from_crawler(crawler)
 
 
 class BeforeTagging(BatchGate):

@@ -700,6 +700,13 @@ def same_story(a: str, b: str, *, threshold: int | None = None,
 # -- the Scrapy component --------------------------------------------------------------------
 
 
+def hashes_in_crawl_process(settings: Any) -> bool:
+    """True when DedupPipeline fingerprints items in the crawl process itself: no dedup worker,
+    and storage (whose index would otherwise do it) writes from this process too."""
+    return (light_task_workers(settings.getint("DEDUP_WORKERS", 0)) == 0
+            and storage_workers(settings) == 0)
+
+
 class DedupPipeline:
     """Puts ``content_hash`` and ``simhash`` on each item; storage's index takes the decision.
 
@@ -761,6 +768,7 @@ class DedupPipeline:
 
 __all__ = [
     "DEFAULTS", "Analysis", "DedupIndex", "DedupPipeline", "analyse", "containment",
+    "hashes_in_crawl_process",
     "contains_at_least", "content_hash", "dedup_keys", "fingerprint", "hamming",
     "normalized_text", "same_story", "shingle_set", "simhash_of_normalized", "to_signed64",
 ]

@@ -113,3 +113,26 @@ def test_a_steady_stream_keeps_filling_the_batch_past_the_gap() -> None:
 def test_bad_settings_name_the_setting(size: int, delay: float, gap: float, key: str) -> None:
     with pytest.raises(ConfigError, match=key):
         BatchGate(size=size, delay=delay, gap=gap)
+
+
+@pytest.mark.parametrize(
+    ("settings", "gated"),
+    [({"STORAGE_WORKERS": 0, "DEDUP_WORKERS": 0}, True),  # hashing in the crawl process
+     ({"STORAGE_WORKERS": 1, "DEDUP_WORKERS": 0}, False),  # ... in the storage worker
+     ({"STORAGE_WORKERS": 0, "DEDUP_WORKERS": 1}, False),  # ... in a dedup worker
+     ({"DEDUP_ENABLED": False}, False)],
+)
+def test_the_dedup_gate_is_there_only_when_dedup_hashes_in_the_crawl_process(
+    settings: dict[str, Any], gated: bool
+) -> None:
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.batching import BeforeDedup
+
+    crawler = get_crawler(settings_dict=settings)
+    if gated:
+        assert isinstance(BeforeDedup.from_crawler(crawler), BeforeDedup)
+    else:
+        with pytest.raises(NotConfigured):
+            BeforeDedup.from_crawler(crawler)
