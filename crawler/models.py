@@ -70,8 +70,31 @@ class CrawlRun(Base):
     items_duplicate: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    # One crawl on a shared frontier is one row per worker process, tied by crawl_id.
+    crawl_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_crawl_runs_portal_started", "portal", "started_at"),)
+
+
+class SectionWalk(Base):
+    """How far the list pages of one section were walked, so that no run leaves a gap.
+
+    ``caught_up`` is true when the last walk reached pages holding nothing new (or the end of
+    the section) and every article it found was stored; otherwise ``resume_depth`` is the
+    depth the next run must walk at least, whatever it finds on the way.
+    """
+
+    __tablename__ = "section_walks"
+
+    portal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    section_url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    caught_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    resume_depth: Mapped[int] = mapped_column(Integer, default=0)
+    last_depth: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Article(Base):
