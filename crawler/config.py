@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from scrapy.settings import Settings
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -48,3 +49,16 @@ def load_yaml(path: str | Path) -> Any:
         raise ConfigError(
             p, "<file>", f"invalid YAML: {exc}", "fix the YAML syntax at the position shown"
         ) from None
+
+
+def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Scrapy's defaults, then ``crawler/settings.py``, then ``overrides``: what a crawl sees.
+
+    For components built outside ``scrapy crawl`` (tests, benchmarks, scripts), so that every
+    default keeps its one home in ``crawler/settings.py``.
+    """
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    if overrides:
+        settings.update(overrides, priority="cmdline")
+    return settings

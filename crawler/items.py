@@ -52,5 +52,8 @@ class ArticleItem:
     is_reprint: bool = False
     content_hash: str | None = None
     simhash: int | None = None  # signed 64-bit (fits BIGINT)
+    # pipelines.dedup.Analysis: the keys and shingles storage's dedup index looks up with;
+    # typed loosely so that items do not depend on a pipeline. Not stored.
+    fingerprint: object | None = field(default=None, repr=False)
     duplicate_of: int | None = None
     tags: list[Tag] = field(default_factory=list)

@@ -2,40 +2,33 @@
 
 Keyed on the canonical URL, so a re-crawl updates a row instead of adding one. Items are
 buffered and written ``STORAGE_BATCH_SIZE`` at a time in one transaction: a commit per item
-is the slow path on both SQLite and PostgreSQL. The duplicate decision of the dedup index and
-the insert happen in that same transaction, under a lock shared by every crawl process, so two
-crawls storing the same story at once still give one first copy.
+is the slow path on both SQLite and PostgreSQL. The duplicate decision of the dedup index
+(``pipelines.dedup.DedupIndex``, owned here) and the insert happen in that same transaction,
+under a lock shared by every crawl process, so two crawls storing the same story at once still
+give one first copy.
 
-When the database goes away mid-crawl the batch stays in memory and is retried with the next
-flush; nothing already stored is touched, and the failure is counted in ``crawl_runs.errors``.
-
-With ``STORAGE_WORKERS`` (the project's default: from 2 cores up) the batches are written by a
-storage worker process: the crawl process keeps the buffer, hands each full batch over and goes
-on, so the database work (and the dedup index's hashing and verification) runs beside the crawl
-instead of on the crawl process's one reactor thread. One batch is in flight at a time, in
-order; a batch the worker could not write comes back to the head of the buffer, as in-process.
+A batch is written in a thread beside the reactor, one batch at a time and in order, so a slow
+or stalled database holds up the writes, not the downloads or the signal handling; items wait
+only when ``STORAGE_BACKLOG_BATCHES`` full batches are queued behind it. When the database
+goes away the batch stays in memory and is retried with the next flush; nothing already stored
+is touched, and the failure is counted in ``crawl_runs.errors``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import time
-from collections.abc import Coroutine, Iterable
-from types import SimpleNamespace
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Any
 
 from scrapy.exceptions import NotConfigured
-from scrapy.settings import Settings
-from scrapy.utils.misc import load_object
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from crawler.db import DriverStatement, make_engine, upgrade_database
 from crawler.items import ArticleItem, Tag
 from crawler.models import Article, ArticleTag, utcnow
-from crawler.workers import WorkerPool
+from pipelines.dedup import DedupIndex
 
 logger = logging.getLogger(__name__)
 
@@ -57,44 +50,14 @@ _INSERT_TAGS = DriverStatement(
     "INSERT INTO article_tags (article_id, tag_id, score) VALUES (:article_id, :tag_id, :score)")
 
 
-class DuplicateIndex(Protocol):
-    """What storage asks the dedup index, inside its write transaction.
-
-    An index may also have ``prepare(item)``, called first for every item: items reach
-    storage without ``content_hash``/``simhash`` when DedupPipeline leaves the hashing to the
-    index (storage in a worker process), and ``prepare`` fills them.
-    """
-
-    def first_copy(self, conn: Connection, item: ArticleItem) -> tuple[int, str, bool] | None:
-        """(article id, its portal, exact copy?) of the first stored copy of this story."""
-
-    def add(self, conn: Connection, article_id: int, item: ArticleItem) -> None:
-        """Index a newly stored article."""
-
-
-def storage_workers(settings: Any) -> int:
-    """Storage worker processes for ``STORAGE_WORKERS``: 0 (write in the crawl process) or 1;
-    -1 (auto) is 1 from 2 cores up. Absent setting: 0."""
-    setting = settings.getint("STORAGE_WORKERS", 0)
-    if setting < 0:
-        return 1 if (os.cpu_count() or 1) >= 2 else 0
-    return min(setting, 1)  # one writer: batches are written in order, one at a time
-
-
-def _writer_settings(settings: Any) -> dict[str, Any]:
-    """What a writer in a worker process needs of the crawl's settings (picklable values)."""
-    return {name: value for name, value in settings.copy_to_dict().items()
-            if name == "DATABASE_URL" or name.startswith(("STORAGE_", "DEDUP_"))}
-
-
 class ArticleWriter:
     """The database side of storage: batches of articles written in transactions.
 
-    Runs in the crawl process, or in the storage worker process (see ``StoragePipeline``);
-    either way it is the one place that decides what a batch does to the database.
+    The one place that decides what a batch does to the database; ``StoragePipeline`` calls
+    ``write`` from one thread at a time.
     """
 
-    def __init__(self, settings: Any, stats: Any, index: DuplicateIndex | None) -> None:
+    def __init__(self, settings: Any, stats: Any, index: DedupIndex | None) -> None:
         self.database_url: str = settings.get("DATABASE_URL")
         self.stats = stats
         self.index = index
@@ -104,20 +67,7 @@ class ArticleWriter:
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArticleWriter:
         settings = crawler.settings
-        index_path = settings.get("DEDUP_INDEX_CLASS", "pipelines.dedup.DedupIndex")
-        index_cls = (
-            load_object(index_path)
-            if settings.getbool("DEDUP_ENABLED", True) and index_path
-            else None
-        )
-        # from_crawler when the index counts dedup/* stats, from_settings otherwise.
-        index: DuplicateIndex | None = (
-            None
-            if index_cls is None
-            else index_cls.from_crawler(crawler)
-            if hasattr(index_cls, "from_crawler")
-            else index_cls.from_settings(settings)
-        )
+        index = DedupIndex.from_crawler(crawler) if settings.getbool("DEDUP_ENABLED") else None
         return cls(settings, crawler.stats, index)
 
     def open(self, *, upgrade: bool = True) -> None:
@@ -185,7 +135,7 @@ class ArticleWriter:
     def _forget(self) -> None:
         """After a rollback: ids handed out in the failed transaction no longer exist."""
         self._tag_ids.clear()
-        if self.index is not None and hasattr(self.index, "rolled_back"):
+        if self.index is not None:
             self.index.rolled_back()
 
     def _count(self, counts: dict[str, int]) -> None:
@@ -218,18 +168,17 @@ class ArticleWriter:
                 select(Article.url, Article.id, Article.content_hash).where(Article.url.in_(urls))
             )
         }
-        prepare = getattr(self.index, "prepare", None)
         for item in batch:
-            if prepare is not None:
-                prepare(item)  # hashes left to the index (see DedupIndex.prepare)
+            if self.index is not None:
+                self.index.analysis(item)  # content_hash and simhash, if dedup left them out
             values = _row_values(item, run_id, now)
             article_id, old_hash = existing.get(item.url, (None, None))
             refreshed = article_id is not None
             if article_id is not None:
                 conn.execute(update(Article).where(Article.id == article_id).values(**values))
-                if old_hash != item.content_hash and hasattr(self.index, "refresh"):
+                if old_hash != item.content_hash and self.index is not None:
                     # The body changed: its near-duplicate keys must follow.
-                    self.index.refresh(conn, article_id, item)  # type: ignore[union-attr]
+                    self.index.refresh(conn, article_id, item)
                 counts["storage/updated"] += 1
                 counts["crawl/items_duplicate"] += 1
             else:
@@ -285,81 +234,103 @@ class ArticleWriter:
 
 
 class StoragePipeline:
-    """Buffers items and has an ``ArticleWriter`` store them, ``STORAGE_BATCH_SIZE`` at a time:
-    in this process, or in a storage worker process (``STORAGE_WORKERS``)."""
+    """Buffers items and has an ``ArticleWriter`` store them, ``STORAGE_BATCH_SIZE`` at a
+    time, in a thread (one batch in flight, in order)."""
 
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.batch_size = max(1, settings.getint("STORAGE_BATCH_SIZE", 50))
-        self.retry_attempts = settings.getint("STORAGE_CLOSE_RETRIES", 3)
-        self.retry_delay = settings.getfloat("STORAGE_CLOSE_RETRY_DELAY", 1.0)
+        self.batch_size = max(1, settings.getint("STORAGE_BATCH_SIZE"))
+        self.backlog_limit = self.batch_size * max(1, settings.getint("STORAGE_BACKLOG_BATCHES"))
+        self.retry_attempts = settings.getint("STORAGE_CLOSE_RETRIES")
+        self.retry_delay = settings.getfloat("STORAGE_CLOSE_RETRY_DELAY")
         self.buffer: list[ArticleItem] = []
-        self.workers = storage_workers(settings)
-        # In this process: the writer itself. With a worker: the settings it is made from there.
-        self.writer: ArticleWriter | None = (
-            ArticleWriter.from_crawler(crawler) if self.workers == 0 else None
-        )
-        self._worker_settings = _writer_settings(settings) if self.workers else {}
-        self._log_level = settings.get("LOG_LEVEL", "DEBUG")
-        self.pool: WorkerPool | None = None
-        self._inflight: asyncio.Task[bool] | None = None
-        # Items held beyond this wait for the batch in flight (a slow database slows the crawl
-        # instead of filling memory).
-        self._backlog_limit = 8 * self.batch_size
+        self.writer = ArticleWriter.from_crawler(crawler)
+        self._flushing: asyncio.Task[bool] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StoragePipeline:
-        if not crawler.settings.getbool("STORAGE_ENABLED", True):
-            raise NotConfigured
+        if not crawler.settings.getbool("STORAGE_ENABLED"):
+            raise NotConfigured("storage disabled by STORAGE_ENABLED=False")
         return cls(crawler)
 
     @property
     def engine(self) -> Engine | None:
-        """The in-process writer's engine (None with a storage worker)."""
-        return self.writer.engine if self.writer is not None else None
+        return self.writer.engine
 
     def open_spider(self, spider: Any = None) -> None:
         self.spider = spider if spider is not None else self.crawler.spider
-        if self.writer is not None:
-            self.writer.open()
-            return
-        # The schema is brought up to date here, before the worker (and the crawl) start.
-        engine = make_engine(self._worker_settings["DATABASE_URL"])
-        try:
-            upgrade_database(engine)
-        finally:
-            engine.dispose()
-        self.pool = WorkerPool(
-            self.workers, _open_remote_writer, (self._worker_settings, self._log_level),
-            name="storage",
-        )
+        self.writer.open()
 
-    def close_spider(self, spider: Any = None) -> Coroutine[Any, Any, None] | None:
-        if self.pool is not None:
-            return self._close_remote()  # Scrapy awaits it
-        for attempt in range(1, self.retry_attempts + 1):
-            if not self.buffer or self._flush():
-                break
-            if attempt < self.retry_attempts:
-                time.sleep(self.retry_delay)
-        self._give_up_on_buffer()
-        assert self.writer is not None
-        self.writer.close()
-        return None
-
-    def process_item(self, item: ArticleItem) -> Any:
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
         self.buffer.append(item)
-        if self.pool is None:
-            if len(self.buffer) >= self.batch_size:
-                self._flush()
-            return item
-        if len(self.buffer) >= self.batch_size and self._inflight is None:
-            self._start_remote_flush()
-        if len(self.buffer) >= self._backlog_limit and self._inflight is not None:
-            return self._after_batch_in_flight(item)
+        if len(self.buffer) >= self.batch_size and self._flushing is None:
+            self._start_flush()
+        # A database slower than the crawl: items wait here instead of filling memory.
+        while len(self.buffer) >= self.backlog_limit and self._flushing is not None:
+            await asyncio.shield(self._flushing)
+            if len(self.buffer) >= self.batch_size and self._flushing is None:
+                self._start_flush()
         return item
+
+    async def writes_done(self) -> None:
+        """Wait until no batch is being written (and none that is due is waiting)."""
+        while self._flushing is not None:
+            await asyncio.shield(self._flushing)
+
+    async def flush(self) -> bool:
+        """Wait for the batch in flight, then write what is buffered (scripts and tests that
+        feed items themselves); True when nothing is left over."""
+        await self.writes_done()
+        return await self._write_all()
+
+    async def close_spider(self, spider: Any = None) -> None:
+        try:
+            await self.writes_done()
+            for attempt in range(1, self.retry_attempts + 1):
+                if await self._write_all():
+                    break
+                if attempt < self.retry_attempts:
+                    await asyncio.sleep(self.retry_delay)
+            self._give_up_on_buffer()
+        finally:
+            await asyncio.to_thread(self.writer.close)
+
+    def _start_flush(self) -> None:
+        self._flushing = asyncio.ensure_future(self._flush())
+        self._flushing.add_done_callback(self._flush_done)
+
+    def _flush_done(self, task: asyncio.Task[bool]) -> None:
+        if self._flushing is task:
+            self._flushing = None
+        # Written: a full batch waiting goes next. Not written: the next item tries again.
+        if not task.cancelled() and task.result() and len(self.buffer) >= self.batch_size:
+            self._start_flush()
+
+    async def _write_all(self) -> bool:
+        while self.buffer:
+            if not await self._flush():
+                return False
+        return True
+
+    async def _flush(self) -> bool:
+        """Write a batch in a thread; what could not be written goes back to the buffer's
+        head, so the order of the items is kept."""
+        batch = self.buffer[: self.batch_size]
+        del self.buffer[: self.batch_size]
+        run_id = getattr(self.spider, "crawl_run_id", None)
+        try:
+            done = await asyncio.to_thread(self.writer.write, batch, run_id)
+        except Exception as exc:  # noqa: BLE001 -- a bug must not lose the batch: retried
+            done = 0
+            self.stats.inc_value("storage/errors")
+            logger.exception("storage: writing %d articles failed (%s); keeping them",
+                             len(batch), _first_line(exc))
+        if done < len(batch):
+            self.buffer[:0] = batch[done:]
+            return False
+        return True
 
     def _give_up_on_buffer(self) -> None:
         if self.buffer:
@@ -369,148 +340,6 @@ class StoragePipeline:
                 "storage: giving up on %d articles, the database stayed unavailable",
                 len(self.buffer),
             )
-
-    # -- in this process ------------------------------------------------------------------
-
-    def _flush(self) -> bool:
-        """Write the buffer; keep what could not be written for a retry."""
-        assert self.writer is not None
-        batch = self.buffer
-        done = self.writer.write(batch, getattr(self.spider, "crawl_run_id", None))
-        self.buffer = batch[done:]
-        return not self.buffer
-
-    # -- with a storage worker ------------------------------------------------------------
-
-    def _start_remote_flush(self) -> None:
-        batch, self.buffer = self.buffer, []
-        self._inflight = asyncio.ensure_future(self._flush_remote(batch))
-        self._inflight.add_done_callback(self._remote_flush_done)
-
-    def _remote_flush_done(self, task: asyncio.Task[bool]) -> None:
-        if self._inflight is task:
-            self._inflight = None
-        # Written: a full batch waiting goes next. Not written: the next item tries again.
-        if not task.cancelled() and task.result() and len(self.buffer) >= self.batch_size:
-            self._start_remote_flush()
-
-    async def _after_batch_in_flight(self, item: ArticleItem) -> ArticleItem:
-        while self._inflight is not None and len(self.buffer) >= self._backlog_limit:
-            await asyncio.shield(self._inflight)
-        return item
-
-    async def _flush_remote(self, batch: list[ArticleItem]) -> bool:
-        """Have the worker write ``batch``; what it could not write goes back to the buffer's
-        head. Never raises: a failure is logged, counted and retried like a database outage."""
-        assert self.pool is not None
-        run_id = getattr(self.spider, "crawl_run_id", None)
-        try:
-            done, counts, records = await self.pool.run(_write_remote, batch, run_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 -- the worker died or the write raised
-            done, counts, records = 0, {"storage/errors": 1}, []
-            logger.error(
-                "storage: the storage worker failed on %d articles (%s: %s); keeping them "
-                "for a retry", len(batch), exc.__class__.__name__, _first_line(exc),
-            )
-        self._absorb(counts, records)
-        if done < len(batch):
-            self.buffer[:0] = batch[done:]
-            return False
-        return True
-
-    async def _close_remote(self) -> None:
-        assert self.pool is not None
-        try:
-            while self._inflight is not None:
-                await asyncio.shield(self._inflight)
-            for attempt in range(1, self.retry_attempts + 1):
-                if not self.buffer:
-                    break
-                batch, self.buffer = self.buffer, []
-                if not await self._flush_remote(batch) and attempt < self.retry_attempts:
-                    await asyncio.sleep(self.retry_delay)
-            self._give_up_on_buffer()
-            try:
-                self._absorb(*await self.pool.run(_close_remote_writer))
-            except Exception as exc:  # noqa: BLE001 -- nothing left to lose: say so, go on
-                logger.warning("storage: closing the storage worker failed: %s", exc)
-        finally:
-            self.pool.close()
-
-    def _absorb(self, counts: dict[str, int], records: list[tuple[str, int, str]]) -> None:
-        """The worker's counts and log lines, as if they had happened here."""
-        for key, value in counts.items():
-            self.stats.inc_value(key, value)
-        for name, level, message in records:
-            logging.getLogger(name).log(level, "%s", message)
-
-
-# -- the storage worker process ---------------------------------------------------------------
-
-
-class _Tally:
-    """Stats in the worker: increments kept until the crawl process collects them."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self.counts[key] = self.counts.get(key, start) + count
-
-    def get_value(self, key: str, default: Any = None) -> Any:
-        return self.counts.get(key, default)
-
-    def drain(self) -> dict[str, int]:
-        counts, self.counts = self.counts, {}
-        return counts
-
-
-class _Records(logging.Handler):
-    """Log records of the worker, kept for the crawl process to log in its own log."""
-
-    def __init__(self, level: int | str) -> None:
-        super().__init__(level)
-        self.records: list[tuple[str, int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.name, record.levelno, record.getMessage()))
-
-    def drain(self) -> list[tuple[str, int, str]]:
-        records, self.records = self.records, []
-        return records
-
-
-_WRITER: ArticleWriter | None = None
-_TALLY = _Tally()
-_LOG = _Records(logging.DEBUG)
-
-
-def _open_remote_writer(settings: dict[str, Any], log_level: str) -> None:
-    """The worker's warm-up: its writer, with the crawl's settings, stats and log level."""
-    global _WRITER
-    _LOG.setLevel(log_level)
-    root = logging.getLogger()
-    root.addHandler(_LOG)
-    root.setLevel(log_level)
-    crawler = SimpleNamespace(settings=Settings(settings), stats=_TALLY)
-    _WRITER = ArticleWriter.from_crawler(crawler)
-    _WRITER.open(upgrade=False)  # the crawl process upgraded the schema before starting us
-
-
-def _write_remote(
-    batch: list[ArticleItem], run_id: int | None
-) -> tuple[int, dict[str, int], list[tuple[str, int, str]]]:
-    assert _WRITER is not None
-    done = _WRITER.write(batch, run_id)
-    return done, _TALLY.drain(), _LOG.drain()
-
-
-def _close_remote_writer() -> tuple[dict[str, int], list[tuple[str, int, str]]]:
-    if _WRITER is not None:
-        _WRITER.close()
-    return _TALLY.drain(), _LOG.drain()
 
 
 def _first_line(exc: Exception) -> str:

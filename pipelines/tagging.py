@@ -35,7 +35,6 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.config import DATA_DIR, ConfigError, load_yaml
 from crawler.items import Tag
-from crawler.workers import WorkerPool, light_task_workers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -606,11 +605,6 @@ def get_tagger(
     )
 
 
-def tag_article(config: tuple[Any, ...], title: str, body: str) -> list[Tag]:
-    """``get_tagger(*config).tag(title, body)``: a picklable call for a worker process."""
-    return get_tagger(*config).tag(title, body)
-
-
 # -- Scrapy pipeline ----------------------------------------------------------------------
 
 
@@ -631,7 +625,6 @@ class TaggingPipeline:
         keywords_enabled: bool = True,
         stats: StatsCollector | None = None,
         lead_chars: int = DEFAULT_LEAD_CHARS,
-        workers: int = 0,
     ) -> None:
         self.taxonomy_file = str(taxonomy_file)
         self.userdict_file = str(userdict_file) if userdict_file else None
@@ -640,8 +633,6 @@ class TaggingPipeline:
         self.stats = stats
         self.lead_chars = lead_chars
         self.tagger: Tagger | None = None
-        self.workers = workers
-        self.pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TaggingPipeline:
@@ -663,7 +654,6 @@ class TaggingPipeline:
             keywords_enabled=settings.getbool("TAGGING_KEYWORDS_ENABLED", True),
             stats=crawler.stats,
             lead_chars=settings.getint("TAGGING_LEAD_CHARS", DEFAULT_LEAD_CHARS),
-            workers=light_task_workers(settings.getint("TAGGING_WORKERS", 0)),
         )
 
     @property
@@ -677,20 +667,9 @@ class TaggingPipeline:
         )
 
     def open_spider(self) -> None:
-        if self.workers > 0:
-            # jieba's dictionaries load in the workers; this process never needs them.
-            load_taxonomy(self.taxonomy_file)  # fail here, with the file and key, if invalid
-            self.pool = WorkerPool(self.workers, get_tagger, self._config, name="tagging")
-        else:
-            self.tagger = get_tagger(*self._config)
-
-    def close_spider(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
+        self.tagger = get_tagger(*self._config)
 
     def process_item(self, item: Any) -> Any:
-        if self.pool is not None:
-            return self._tag_in_worker(item)
         if self.tagger is None:  # used without a crawler (scripts, tests)
             self.open_spider()
         assert self.tagger is not None
@@ -698,14 +677,6 @@ class TaggingPipeline:
         return self._apply(
             adapter, self.tagger.tag(adapter.get("title") or "", adapter.get("body") or "")
         )
-
-    async def _tag_in_worker(self, item: Any) -> Any:
-        assert self.pool is not None
-        adapter = ItemAdapter(item)
-        tags = await self.pool.run(
-            tag_article, self._config, adapter.get("title") or "", adapter.get("body") or ""
-        )
-        return self._apply(adapter, tags)
 
     def _apply(self, adapter: ItemAdapter, tags: list[Tag]) -> Any:
         adapter["tags"] = tags
@@ -716,45 +687,3 @@ class TaggingPipeline:
             else:
                 self.stats.inc_value("tagging/untagged")
         return adapter.item
-
-
-# -- timing -------------------------------------------------------------------------------
-
-
-def _benchmark(fixtures: str | Path, rounds: int = 20) -> None:
-    """Print mean tagging time per article: fixture articles and a 3,000-character body."""
-    import time
-
-    tagger = get_tagger(str(DEFAULT_TAXONOMY_FILE), str(DEFAULT_USERDICT_FILE))
-    articles = [(a["title"], a["body"]) for a in load_yaml(fixtures)["articles"]]
-    long_body = "".join(body for _, body in articles)
-    while len(long_body) < 3000:
-        long_body += long_body
-    long_articles = [
-        (title, long_body[i * 37 % 500 :][:3000]) for i, (title, _) in enumerate(articles)
-    ]
-    for label, batch in (("fixtures", articles), ("3000-char body", long_articles)):
-        for title, body in batch:  # warm-up
-            tagger.tag(title, body)
-        best = math.inf
-        for _ in range(3):
-            t0 = time.perf_counter()
-            for _ in range(rounds):
-                for title, body in batch:
-                    tagger.tag(title, body)
-            best = min(best, (time.perf_counter() - t0) / (rounds * len(batch)))
-        mean_len = sum(len(b) for _, b in batch) / len(batch)
-        print(
-            f"{label:>15}: {best * 1000:.3f} ms/article (best of 3 runs of "
-            f"{rounds}x{len(batch)}, mean body {mean_len:.0f} chars)"
-        )
-
-
-if __name__ == "__main__":
-    import sys
-
-    _benchmark(
-        sys.argv[1]
-        if len(sys.argv) > 1
-        else Path(__file__).resolve().parent.parent / "tests/fixtures/tagging_articles.yaml"
-    )

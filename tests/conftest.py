@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, text
 
 from simulator.server import PortalSimulator
@@ -100,3 +102,12 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def project_crawler(spidercls: type | None = None, **settings: object) -> Crawler:
+    """A crawler with the project's settings (crawler/settings.py) and these overrides; the
+    reactor is left to the test run (get_crawler picks what is installed)."""
+    import crawler.settings as ours
+
+    values = {k: getattr(ours, k) for k in dir(ours) if k.isupper() and k != "TWISTED_REACTOR"}
+    return get_crawler(spidercls, {**values, **settings})

@@ -21,18 +21,15 @@ from typing import Any
 import pytest
 import yaml
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, event, insert, select, text
 
+from crawler.config import project_settings
 from crawler.db import DriverStatement, make_engine, upgrade_database
 from crawler.items import ArticleItem
 from crawler.models import Article
 from pipelines.dedup import (
-    DEFAULTS,
     DedupIndex,
     DedupPipeline,
-    _analysis_of,
-    analyse,
     band_keys,
     containment,
     contains_at_least,
@@ -46,8 +43,11 @@ from pipelines.dedup import (
     simhash_of_normalized,
 )
 from pipelines.storage import StoragePipeline
+from tests.conftest import project_crawler
 
 ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = project_settings()
+MIN_CHARS = SETTINGS.getint("DEDUP_MIN_CHARS")
 PAIRS_FILE = Path(__file__).parent / "fixtures" / "dedup_pairs.yaml"
 
 # -- the labelled pair set -------------------------------------------------------------------
@@ -219,7 +219,7 @@ def _article(url: str, portal: str, body: str, **extra: Any) -> ArticleItem:
 
 
 def test_pipeline_puts_both_fingerprints_on_the_item() -> None:
-    pipeline = DedupPipeline.from_crawler(get_crawler(settings_dict={"ITEM_PIPELINES": {}}))
+    pipeline = DedupPipeline.from_crawler(project_crawler())
     body = ("\n".join(p.first for p in PAIRS if p.same) * 3)[:3000]
     item = pipeline.process_item(_article("https://a.example/1", "a", body))
     assert item.content_hash == content_hash(body)
@@ -228,24 +228,33 @@ def test_pipeline_puts_both_fingerprints_on_the_item() -> None:
 
 def test_pipeline_can_be_switched_off() -> None:
     with pytest.raises(NotConfigured):
-        DedupPipeline.from_crawler(get_crawler(settings_dict={"DEDUP_ENABLED": False}))
+        DedupPipeline.from_crawler(project_crawler(DEDUP_ENABLED=False))
 
 
 # -- through storage -------------------------------------------------------------------------
 
 
 def _storage(database_url: str, **settings: Any) -> StoragePipeline:
-    crawler = get_crawler(settings_dict={"DATABASE_URL": database_url, "ITEM_PIPELINES": {},
-                                         "STORAGE_BATCH_SIZE": 1, **settings})
+    crawler = project_crawler(DATABASE_URL=database_url, STORAGE_BATCH_SIZE=1, **settings)
     pipeline = StoragePipeline.from_crawler(crawler)
     pipeline.open_spider(SimpleNamespace(crawl_run_id=None))
     return pipeline
 
 
 def _store(pipeline: StoragePipeline, *items: ArticleItem) -> None:
-    dedup = DedupPipeline(pipeline.stats)
-    for item in items:
-        pipeline.process_item(dedup.process_item(item))
+    """Through the dedup pipeline into storage, as in a crawl; returns once they are written."""
+    dedup = DedupPipeline(MIN_CHARS, pipeline.stats)
+
+    async def run() -> None:
+        for item in items:
+            await pipeline.process_item(dedup.process_item(item))
+        await pipeline.flush()
+
+    asyncio.run(run())
+
+
+def _close(pipeline: StoragePipeline) -> None:
+    asyncio.run(pipeline.close_spider())
 
 
 def _rows(database_url: str) -> dict[str, Any]:
@@ -269,7 +278,7 @@ def test_same_url_twice_is_one_row(db_url: str) -> None:
     storage = _storage(db_url)
     _store(storage, _article("https://a.example/1", "a", BASE),
            _article("https://a.example/1", "a", BASE + "\n责任编辑：王敏"))
-    storage.close_spider()
+    _close(storage)
     assert len(_rows(db_url)) == 1
 
 
@@ -277,7 +286,7 @@ def test_identical_copy_on_the_same_portal_is_dropped_and_counted(db_url: str) -
     storage = _storage(db_url)
     _store(storage, _article("https://a.example/1", "a", BASE),
            _article("https://a.example/print/1", "a", BASE.replace("，", ", ")))
-    storage.close_spider()
+    _close(storage)
     assert list(_rows(db_url)) == ["https://a.example/1"]
     assert storage.stats.get_value("storage/duplicate_dropped") == 1
 
@@ -290,7 +299,7 @@ def test_reprint_on_another_portal_points_at_the_first_copy(db_url: str) -> None
                            edited(BASE.splitlines(), {"lead": "本网讯", "drop": 2,
                                                       "tail": "责任编辑：王敏"}))
     _store(storage, first, exact, edited_copy)
-    storage.close_spider()
+    _close(storage)
     rows = _rows(db_url)
     root = rows["https://a.example/1"]
     assert root.duplicate_of is None
@@ -309,7 +318,7 @@ def test_a_copy_of_a_copy_points_at_the_first_copy(db_url: str) -> None:
            _article("https://b.example/1", "b", edited(paragraphs, {"drop": 3})),
            _article("https://c.example/1", "c",
                     edited(paragraphs, {"drop": 3, "tail": "来源：中国石化新闻网"})))
-    storage.close_spider()
+    _close(storage)
     rows = _rows(db_url)
     root = rows["https://a.example/1"].id
     assert rows["https://b.example/1"].duplicate_of == root
@@ -322,7 +331,7 @@ def test_different_stories_on_the_same_topic_stay_apart(db_url: str) -> None:
     for i, pair in enumerate(hard):
         _store(storage, _article(f"https://a.example/{i}", "a", pair.first),
                _article(f"https://a.example/{i}-other", "a", pair.second))
-    storage.close_spider()
+    _close(storage)
     rows = _rows(db_url)
     linked = [url for url, row in rows.items()
               if row.duplicate_of is not None
@@ -344,7 +353,7 @@ def test_every_labelled_pair_through_the_database(db_url: str) -> None:
         linked = rows[f"https://b.example/{i}"].duplicate_of == rows[f"https://a.example/{i}"].id
         if linked != pair.same:
             wrong.append(pair.name)
-    storage.close_spider()
+    _close(storage)
     assert len(wrong) <= 2, wrong
 
 
@@ -354,63 +363,19 @@ def test_a_recrawled_body_can_be_reindexed(db_url: str) -> None:
     assert storage.engine is not None and storage.writer is not None
     index = storage.writer.index
     assert isinstance(index, DedupIndex)
-    item = DedupPipeline(None).process_item(_article("https://a.example/1", "a", BASE))
+    item = DedupPipeline(MIN_CHARS).process_item(_article("https://a.example/1", "a", BASE))
     with storage.engine.begin() as conn:
         article_id = conn.execute(select(Article.id)).scalar_one()
         conn.execute(Article.__table__.update().values(
             body=BASE, content_hash=item.content_hash, simhash=item.simhash))
         index.refresh(conn, article_id, item)
     _store(storage, _article("https://b.example/1", "b", edited(BASE.splitlines(), {"drop": 1})))
-    storage.close_spider()
+    _close(storage)
     assert _rows(db_url)["https://b.example/1"].duplicate_of == article_id
 
 
-def test_an_analysis_made_in_a_worker_is_what_the_index_would_compute() -> None:
-    index = DedupIndex()
-    for pair in PAIRS[:10] + [Pair("short", "短讯。", "短讯。", True)]:
-        item = _article("https://a.example/x", "a", pair.first)
-        analysis = analyse(pair.first, DEFAULTS["DEDUP_MIN_CHARS"])
-        fp = fingerprint(pair.first)
-        assert (analysis.content_hash, analysis.simhash) == (fp.content_hash, fp.simhash)
-        item.content_hash, item.simhash = fp.content_hash, fp.simhash
-        assert list(analysis.keys) == index._keys(item, None)  # computed in-process
-        assert set(analysis.shingles) == (shingle_set(fp.normalized) if analysis.keys else set())
-
-
-def test_dedup_in_a_worker_process_links_the_same_pairs(db_url: str) -> None:
-    """DEDUP_WORKERS > 0: hashing in a worker, database work in storage; same decisions."""
-    storage = _storage(db_url)
-    dedup = DedupPipeline(storage.stats, workers=1)
-    dedup.open_spider()
-    assert storage.engine is not None
-
-    async def analysed(*items: ArticleItem) -> list[ArticleItem]:
-        return [await dedup.process_item(item) for item in items]
-
-    wrong = []
-    try:
-        for i, pair in enumerate(PAIRS):
-            with storage.engine.begin() as conn:
-                conn.execute(text("DELETE FROM articles"))
-            first, second = asyncio.run(analysed(
-                _article(f"https://a.example/{i}", "a", pair.first),
-                _article(f"https://b.example/{i}", "b", pair.second)))
-            assert _analysis_of(second) is not None  # the index will use the worker's work
-            storage.process_item(first)
-            storage.process_item(second)
-            assert _analysis_of(second) is None  # used once, then let go
-            rows = _rows(db_url)
-            if (rows[f"https://b.example/{i}"].duplicate_of
-                    == rows[f"https://a.example/{i}"].id) != pair.same:
-                wrong.append(pair.name)
-    finally:
-        dedup.close_spider()
-        storage.close_spider()
-    assert len(wrong) <= 2, wrong
-
-
 def test_stats_count_exact_near_and_unique(db_url: str) -> None:
-    crawler = get_crawler(settings_dict={"ITEM_PIPELINES": {}})
+    crawler = project_crawler()
     index = DedupIndex.from_crawler(crawler)
     storage = _storage(db_url)
     assert storage.writer is not None
@@ -420,7 +385,7 @@ def test_stats_count_exact_near_and_unique(db_url: str) -> None:
            _article("https://b.example/1", "b", BASE),
            _article("https://c.example/1", "c", edited(BASE.splitlines(), {"drop": 1})),
            _article("https://d.example/1", "d", PAIRS[-1].second))
-    storage.close_spider()
+    _close(storage)
     assert crawler.stats.get_value("dedup/exact") == 1
     assert crawler.stats.get_value("dedup/near") == 1
     assert crawler.stats.get_value("dedup/unique") == 2
@@ -457,7 +422,7 @@ def test_lookups_use_indexes_not_a_scan_of_the_articles(
                 "EXPLAIN QUERY PLAN " + statement, parameters))
             for table in ("articles", "dedup_keys"):
                 assert f"SCAN {table}" not in plan.replace(" USING", "|"), (statement, plan)
-    storage.close_spider()
+    _close(storage)
 
 
 def test_upgrade_backfills_bands_of_articles_stored_before_the_index(tmp_path: Path) -> None:
@@ -495,13 +460,13 @@ def _race_item(round_no: int, portal: str) -> ArticleItem:
 
 def _race_worker(database_url: str, portal: str, barrier: Any, done: Any) -> None:
     storage = _storage(database_url)
-    dedup = DedupPipeline(storage.stats)
+    dedup = DedupPipeline(MIN_CHARS, storage.stats)
     try:
         for round_no in range(ROUNDS):
             item = dedup.process_item(_race_item(round_no, portal))
             barrier.wait(timeout=60)
-            storage.process_item(item)  # batch size 1: the decision and insert happen now
-        storage.close_spider()
+            _store(storage, item)  # batch size 1: the decision and insert happen now
+        _close(storage)
         done.put((portal, storage.stats.get_value("storage/errors", 0)))
     except BaseException as exc:  # pragma: no cover - reported to the parent
         done.put((portal, repr(exc)))
@@ -542,7 +507,7 @@ def test_reprint_linked_on_postgres_too(postgres_url: str) -> None:
     _store(storage, _article("https://a.example/1", "a", BASE),
            _article("https://b.example/1", "b", edited(BASE.splitlines(), {"drop": 0})),
            _article("https://c.example/1", "c", PAIRS[-1].second))
-    storage.close_spider()
+    _close(storage)
     rows = _rows(postgres_url)
     assert rows["https://b.example/1"].duplicate_of == rows["https://a.example/1"].id
     assert rows["https://c.example/1"].duplicate_of is None
@@ -561,10 +526,12 @@ def main() -> None:
         precision, recall = precision_recall(PAIRS, lambda p, t=threshold: distances[p] <= t)
         print(f"  T={threshold:2d}  precision {precision:.3f}  recall {recall:.3f}")
     print("index candidates + containment (the DedupIndex rule):")
-    for min_containment in (0.6, 0.7, 0.8, DEFAULTS["DEDUP_CONTAINMENT_THRESHOLD"], 0.9, 0.95):
+    default = SETTINGS.getfloat("DEDUP_CONTAINMENT_THRESHOLD")
+    for min_containment in (0.6, 0.7, 0.8, default, 0.9, 0.95):
         precision, recall = precision_recall(
             PAIRS, lambda p, c=min_containment: same_story(p.first, p.second, min_containment=c))
-        print(f"  containment>={min_containment:.2f} (T={DEFAULTS['DEDUP_SIMHASH_THRESHOLD']})"
+        threshold = SETTINGS.getint("DEDUP_SIMHASH_THRESHOLD")
+        print(f"  containment>={min_containment:.2f} (T={threshold})"
               f"  precision {precision:.3f}  recall {recall:.3f}")
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import threading
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from crawler.items import ArticleItem, Tag
 from pipelines.storage import StoragePipeline
+from tests.conftest import project_crawler
 
 
 def item(n: int, **overrides: object) -> ArticleItem:
@@ -34,10 +34,26 @@ def item(n: int, **overrides: object) -> ArticleItem:
 
 
 def open_pipeline(url: str, **settings: object) -> StoragePipeline:
-    crawler = get_crawler(settings_dict={"DATABASE_URL": url, "DEDUP_ENABLED": False, **settings})
+    crawler = project_crawler(DATABASE_URL=url, DEDUP_ENABLED=False, **settings)
     pipeline = StoragePipeline.from_crawler(crawler)
     pipeline.open_spider(SimpleNamespace(crawl_run_id=None))
     return pipeline
+
+
+def feed(pipeline: StoragePipeline, *items: ArticleItem, close: bool = False) -> None:
+    """Items through the pipeline as Scrapy sends them (awaited one by one), then wait for
+    the batches it started writing (or close the pipeline, as at the end of a crawl)."""
+
+    async def run() -> None:
+        for each in items:
+            await pipeline.process_item(each)
+        await (pipeline.close_spider() if close else pipeline.writes_done())
+
+    asyncio.run(run())
+
+
+def close(pipeline: StoragePipeline) -> None:
+    asyncio.run(pipeline.close_spider())
 
 
 def count(url: str, sql: str) -> int:
@@ -50,9 +66,7 @@ def count(url: str, sql: str) -> int:
 
 def test_rows_tags_and_seen_times(sqlite_url):
     pipeline = open_pipeline(sqlite_url)
-    for n in range(3):
-        pipeline.process_item(item(n))
-    pipeline.close_spider()
+    feed(pipeline, *(item(n) for n in range(3)), close=True)
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 3
     assert count(sqlite_url, "SELECT count(*) FROM tags") == 2
     assert count(sqlite_url, "SELECT count(*) FROM article_tags") == 6
@@ -62,13 +76,12 @@ def test_rows_tags_and_seen_times(sqlite_url):
 
 
 def test_storing_the_same_url_again_updates_the_row(sqlite_url):
-    first = open_pipeline(sqlite_url)
-    first.process_item(item(1))
-    first.close_spider()
+    feed(open_pipeline(sqlite_url), item(1), close=True)
     second = open_pipeline(sqlite_url)
-    second.process_item(item(1, title="新标题", tags=[Tag("电力", "industry", 0.5)]))
-    second.process_item(item(1, title="新标题"))  # the same URL twice in one batch
-    second.close_spider()
+    feed(second,
+         item(1, title="新标题", tags=[Tag("电力", "industry", 0.5)]),
+         item(1, title="新标题"),  # the same URL twice in one batch
+         close=True)
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 1
     assert count(sqlite_url, "SELECT count(*) FROM articles WHERE title = '新标题'") == 1
     assert (
@@ -79,9 +92,7 @@ def test_storing_the_same_url_again_updates_the_row(sqlite_url):
 
 def test_a_new_url_twice_in_one_batch_keeps_one_row_with_the_last_tags(sqlite_url):
     pipeline = open_pipeline(sqlite_url)
-    pipeline.process_item(item(7))
-    pipeline.process_item(item(7, tags=[Tag("化工", "industry", 0.6)]))
-    pipeline.close_spider()
+    feed(pipeline, item(7), item(7, tags=[Tag("化工", "industry", 0.6)]), close=True)
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 1
     assert count(sqlite_url, "SELECT count(*) FROM article_tags") == 1
     assert count(sqlite_url, "SELECT count(*) FROM article_tags JOIN tags ON tags.id = tag_id "
@@ -94,17 +105,14 @@ def test_writes_are_batched(sqlite_url):
     assert pipeline.engine is not None
     commits: list[int] = []
     event.listen(pipeline.engine, "commit", lambda conn: commits.append(1))
-    for n in range(25):
-        pipeline.process_item(item(n))
-    pipeline.close_spider()
+    feed(pipeline, *(item(n) for n in range(25)), close=True)
     assert len(commits) == 3  # 10 + 10 + the last 5 at close
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 25
 
 
 def test_a_database_outage_keeps_the_batch_and_loses_nothing(sqlite_url, monkeypatch):
     pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=2)
-    for n in range(2):
-        pipeline.process_item(item(n))
+    feed(pipeline, item(0), item(1))
     assert pipeline.engine is not None
     real_begin = pipeline.engine.begin
     outage = {"left": 1}
@@ -116,13 +124,10 @@ def test_a_database_outage_keeps_the_batch_and_loses_nothing(sqlite_url, monkeyp
         return real_begin()
 
     monkeypatch.setattr(pipeline.engine, "begin", flaky_begin)
-    pipeline.process_item(item(2))
-    pipeline.process_item(item(3))  # this flush fails: items kept
+    feed(pipeline, item(2), item(3))  # this flush fails: items kept
     assert len(pipeline.buffer) == 2
     assert pipeline.stats.get_value("storage/errors") == 1
-    pipeline.process_item(item(4))
-    pipeline.process_item(item(1))  # an already stored URL arrives again
-    pipeline.close_spider()
+    feed(pipeline, item(4), item(1), close=True)  # an already stored URL arrives again
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 5
     assert count(sqlite_url, "SELECT count(DISTINCT url) FROM articles") == 5
 
@@ -130,125 +135,57 @@ def test_a_database_outage_keeps_the_batch_and_loses_nothing(sqlite_url, monkeyp
 def test_a_database_that_stays_away_is_counted_not_swallowed(tmp_path):
     url = f"sqlite:///{tmp_path / 'gone.db'}"
     pipeline = open_pipeline(url, STORAGE_CLOSE_RETRY_DELAY=0)
-    pipeline.process_item(item(1))
     assert pipeline.engine is not None
 
     def dead_begin():  # type: ignore[no-untyped-def]
         raise OperationalError("BEGIN", {}, Exception("unable to open database file"))
 
     pipeline.engine.begin = dead_begin  # type: ignore[method-assign]
-    pipeline.close_spider()
+    feed(pipeline, item(1), close=True)
     assert pipeline.stats.get_value("storage/failed_batches") == 1
     assert pipeline.stats.get_value("storage/lost_items") == 1
 
 
 def test_a_row_the_database_rejects_does_not_block_the_others(sqlite_url):
     pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=3)
-    pipeline.process_item(item(1))
-    pipeline.process_item(item(2, published_at=datetime(2024, 3, 11, 14, 20)))  # naive: refused
-    pipeline.process_item(item(3))
-    pipeline.close_spider()
+    feed(pipeline,
+         item(1),
+         item(2, published_at=datetime(2024, 3, 11, 14, 20)),  # naive: refused
+         item(3),
+         close=True)
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 2
     assert pipeline.stats.get_value("storage/rejected") == 1
     assert not pipeline.buffer
 
 
-# -- with a storage worker process ------------------------------------------------------------
+def test_a_slow_database_does_not_hold_up_the_crawl_until_the_backlog_is_full(sqlite_url):
+    """Writes happen in a thread: items go on while a batch is being written, and wait only
+    once STORAGE_BACKLOG_BATCHES full batches are queued behind it (memory stays bounded)."""
+    pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=2, STORAGE_BACKLOG_BATCHES=2)
+    release = threading.Event()
+    real_write = pipeline.writer.write
 
+    def slow_write(batch, run_id):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return real_write(batch, run_id)
 
-class FlakyIndex:
-    """An index whose database call fails the first time: a database outage, in the worker."""
+    pipeline.writer.write = slow_write  # type: ignore[method-assign]
+    waited: list[int] = []
 
-    failures_left = 1
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for n in range(8):
+            started = loop.time()
+            task = asyncio.ensure_future(pipeline.process_item(item(n)))
+            await asyncio.sleep(0.05)
+            if not task.done():
+                waited.append(n)
+                assert len(pipeline.buffer) <= 4
+                release.set()
+            await task
+            assert loop.time() - started < 10
+        await pipeline.close_spider()
 
-    @classmethod
-    def from_settings(cls, settings: object) -> FlakyIndex:
-        return cls()
-
-    def first_copy(self, conn: object, item: ArticleItem) -> None:
-        if FlakyIndex.failures_left:
-            FlakyIndex.failures_left -= 1
-            raise OperationalError("SELECT", {}, Exception("database is locked"))
-        return None
-
-    def add(self, conn: object, article_id: int, item: ArticleItem) -> None:
-        pass
-
-
-def _in_worker(url: str, **settings: object) -> StoragePipeline:
-    crawler = get_crawler(settings_dict={
-        "DATABASE_URL": url, "STORAGE_WORKERS": 1, "LOG_LEVEL": "INFO", **settings})
-    pipeline = StoragePipeline.from_crawler(crawler)
-    pipeline.open_spider(SimpleNamespace(crawl_run_id=None))
-    assert pipeline.pool is not None and pipeline.writer is None
-    return pipeline
-
-
-async def _feed_and_close(pipeline: StoragePipeline, items: list[ArticleItem]) -> None:
-    for each in items:
-        result = pipeline.process_item(each)
-        if asyncio.iscoroutine(result):  # held back while the writer catches up
-            await result
-        await asyncio.sleep(0)  # let a finished batch hand over the next one
-    closing = pipeline.close_spider()
-    assert closing is not None
-    await closing
-
-
-def test_a_storage_worker_stores_everything_and_reports_here(sqlite_url, caplog):
-    pipeline = _in_worker(sqlite_url, STORAGE_BATCH_SIZE=3,
-                          DEDUP_INDEX_CLASS="tests.test_pipeline_storage.FlakyIndex")
-    with caplog.at_level(logging.INFO):
-        asyncio.run(_feed_and_close(pipeline, [item(n) for n in range(10)]))
-    # The failed batch came back and was written with a later one: nothing lost, nothing twice.
-    assert count(sqlite_url, "SELECT count(*) FROM articles") == 10
-    assert count(sqlite_url, "SELECT count(DISTINCT url) FROM articles") == 10
-    assert count(sqlite_url, "SELECT count(*) FROM article_tags") == 20
-    stats = pipeline.stats
-    assert stats.get_value("storage/new") == stats.get_value("crawl/items_new") == 10
-    assert stats.get_value("storage/errors") == 1  # counted here, for crawl_runs.errors
-    assert any("cannot write 3 articles" in r.getMessage() and r.name == "pipelines.storage"
-               for r in caplog.records)  # the worker's log line, in the crawl's log
-    assert not pipeline.buffer
-
-
-def test_a_storage_worker_fingerprints_what_the_dedup_pipeline_left_to_it(sqlite_url):
-    from pipelines.dedup import DedupPipeline, fingerprint
-
-    settings = {"DATABASE_URL": sqlite_url, "STORAGE_WORKERS": 1}
-    dedup = DedupPipeline.from_crawler(get_crawler(settings_dict=settings))
-    assert not dedup.hash_here
-    body = "国家电网今日宣布，特高压工程全面开工。\n项目总投资超过三百亿元，预计明年投运。"
-    items = [dedup.process_item(item(n, body=body, content_hash=None, portal=f"p{n}"))
-             for n in range(2)]
-    assert items[0].content_hash is None  # not hashed in the crawl process
-    pipeline = _in_worker(sqlite_url)
-    asyncio.run(_feed_and_close(pipeline, items))
-    engine = create_engine(sqlite_url)
-    with engine.connect() as conn:
-        stored = conn.execute(text(
-            "SELECT content_hash, simhash, duplicate_of FROM articles ORDER BY id")).all()
-    engine.dispose()
-    fp = fingerprint(body)
-    assert [(r[0], r[1]) for r in stored] == [(fp.content_hash, fp.simhash)] * 2
-    assert stored[0][2] is None and stored[1][2] is not None  # the second is the reprint
-
-
-def test_items_wait_for_the_storage_worker_when_it_falls_behind(sqlite_url):
-    pipeline = _in_worker(sqlite_url, STORAGE_BATCH_SIZE=1)  # at most 8 items held
-    held_back: list[int] = []
-
-    async def feed() -> None:
-        for n in range(30):
-            result = pipeline.process_item(item(n))
-            if asyncio.iscoroutine(result):
-                held_back.append(n)
-                assert await result is not None
-            assert len(pipeline.buffer) <= 8
-        closing = pipeline.close_spider()
-        assert closing is not None
-        await closing
-
-    asyncio.run(feed())
-    assert held_back  # the crawl slowed down instead of piling items up in memory
-    assert count(sqlite_url, "SELECT count(*) FROM articles") == 30
+    asyncio.run(run())
+    assert waited and waited[0] >= 4  # the first items went on while the database stalled
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 8

@@ -1,12 +1,17 @@
 """The ``portal`` spider: section list pages -> article pages -> ``ArticleItem``.
 
 It finds and fetches; link classification lives in ``crawler.links`` and page-to-fields in
-``crawler.extraction``. It never writes to the database; it only asks (read-only) which article
-URLs are stored already, so that re-runs download only what is new.
+``crawler.extraction``. It never writes to the database; it only asks (read-only, off the
+reactor thread) which article URLs are stored already, so that re-runs download only what is
+new. Everything runs in this one Scrapy process, with Scrapy's stock middlewares: Referer,
+URL length, depth and offsite filtering are theirs (``allowed_domains`` comes from the
+profiles); more throughput comes from more crawl processes on a shared frontier, not from
+worker processes inside one crawl.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -32,16 +37,22 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.extraction import Selectors
+from crawler.extraction import Selectors, extract_response
 from crawler.items import ArticleItem
 from crawler.known import KnownArticles
 from crawler.links import list_page_links
-from crawler.page_tasks import extract_article_page
 from crawler.params import PortalSpiderParams
 from crawler.profiles import Portal, Section, load_portals
-from crawler.referer import referer_header
-from crawler.urls import strip_tracking
-from crawler.workers import WorkerPool, default_workers
+from crawler.section_walks import (
+    STOP_CAUGHT_UP,
+    STOP_END,
+    STOP_FAILED,
+    STOP_LIMIT,
+    WalkReport,
+    list_page_walked,
+    load_resume_depths,
+)
+from crawler.urls import canonical_url, strip_tracking
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +74,15 @@ class _Target:
     portal: Portal
     section: Section
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """What ``section_walks`` knows the section by."""
+        return (self.portal.key, self.section.url)
+
     @functools.cached_property
     def selectors(self) -> Selectors | None:
         """The profile's field selectors in extraction's terms, built once, not per page;
-        None (nothing to send to the worker with every page) when the profile has none."""
+        None when the profile has none."""
         chosen = self.portal.selectors
         if not (chosen.title or chosen.dateline or chosen.body):
             return None
@@ -88,6 +104,8 @@ class PortalSpider(scrapy.Spider):
         self.known: KnownArticles | None = None
         self.crawl_run_id: int | None = None  # set by crawler.runs.CrawlRunRecorder
         self._requested: set[str] = set()
+        # What this run saw of each section's walk (read by crawler.section_walks at the end).
+        self.walks: dict[tuple[str, str], WalkReport] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -98,9 +116,10 @@ class PortalSpider(scrapy.Spider):
     # -- configuration ------------------------------------------------------------------------
 
     def _configure(self, settings: Any) -> None:
-        self.default_max_pages = settings.getint("PORTAL_MAX_PAGES", 5)
-        self.article_priority = settings.getint("PORTAL_ARTICLE_PRIORITY", 10)
-        self.url_length_limit = settings.getint("URLLENGTH_LIMIT", 2083) or 2**31
+        self.default_max_pages = settings.getint("PORTAL_MAX_PAGES")
+        self.article_priority = settings.getint("PORTAL_ARTICLE_PRIORITY")
+        self.caught_up_pages = max(1, settings.getint("PORTAL_CAUGHT_UP_PAGES"))
+        self.database_url: str = settings.get("DATABASE_URL")
         if self.params.url and not self.params.portals:
             portal = _ad_hoc_portal(self.params.url, self.params.section)
             self.targets = [_Target(portal, portal.sections[0])]
@@ -117,16 +136,32 @@ class PortalSpider(scrapy.Spider):
                     sections = (Section(self.params.section or "新闻", self.params.url),)
                 self.targets.extend(_Target(portal, s) for s in sections)
         self.run_label = ",".join(dict.fromkeys(t.portal.key for t in self.targets)) or "none"
+        # Scrapy's OffsiteMiddleware keeps requests (redirects included) on these hosts; it
+        # takes host names only (links.on_site also checks the port of a local portal).
+        self.allowed_domains = sorted(
+            {d.partition(":")[0] for t in self.targets for d in t.portal.domains})
         self.known = KnownArticles(settings.get("DATABASE_URL"))
-        workers = settings.getint("EXTRACTION_WORKERS", -1)
-        self.workers = WorkerPool(default_workers() if workers < 0 else workers)
 
-    def max_pages_for(self, portal: Portal) -> int:
-        return self.params.max_pages or portal.max_pages or self.default_max_pages
+    def max_pages_for(self, target: _Target) -> int:
+        """How deep this run may walk: ``-a max_pages``, the profile's or the default limit,
+        counted past the depth an unfinished earlier walk reached. So a run after an
+        interrupted or shallow one goes on where it stopped, and a deep backlog is walked
+        ``max_pages`` pages further each run until the section is caught up."""
+        limit = self.params.max_pages or target.portal.max_pages or self.default_max_pages
+        return limit + self.walks[target.key].resume_depth
 
     # -- requests -----------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        depths = await asyncio.to_thread(
+            load_resume_depths, self.database_url, [t.key for t in self.targets])
+        for target in self.targets:
+            report = WalkReport(*target.key, resume_depth=depths.get(target.key, 0))
+            self.walks.setdefault(target.key, report)
+            if report.resume_depth:
+                logger.info("section %s (%s): an earlier walk did not finish; walking at least "
+                            "%d list pages deep", target.section.url, target.portal.key,
+                            report.resume_depth)
         for request in self._start_requests():
             yield request
 
@@ -134,14 +169,11 @@ class PortalSpider(scrapy.Spider):
         if not self.targets:
             logger.error("no portal to crawl: every profile is disabled or none matched")
         for target in self.targets:
-            request = self._list_request(target, target.section.url, 1)
-            # What Scrapy's StartSpiderMiddleware sets (it is off, see crawler.settings): the
-            # scheduler keeps start requests in their own first-in-first-out queue.
-            request.meta["is_start_request"] = True
-            yield request
+            self.walks.setdefault(target.key, WalkReport(*target.key))
+            yield self._list_request(target, target.section.url, 1, 0)
 
     def _list_request(
-        self, target: _Target, url: str, page: int, referer: str | None = None
+        self, target: _Target, url: str, page: int, known_run: int
     ) -> scrapy.Request:
         # List pages are always re-read (dont_filter), they are where new articles appear.
         return scrapy.Request(
@@ -149,32 +181,24 @@ class PortalSpider(scrapy.Spider):
             callback=self.parse_list,
             errback=self.on_error,
             dont_filter=page == 1,
-            cb_kwargs={"target": target, "page": page},
-            meta={"page_kind": "list"},
-            headers=referer_header(referer, url),
+            cb_kwargs={"target": target, "page": page, "known_run": known_run},
+            meta={"page_kind": "list", "page": page},
         )
 
-    def _too_long(self, url: str) -> bool:
-        """Scrapy's UrlLengthMiddleware check, done here for the two kinds of links the spider
-        follows (the middleware is off: see SPIDER_MIDDLEWARES in crawler.settings)."""
-        if len(url) <= self.url_length_limit:
-            return False
-        self.crawler.stats.inc_value("portal/url_too_long")
-        logger.info("not following a URL longer than %d characters: %.200s",
-                    self.url_length_limit, url)
-        return True
-
     async def parse_list(
-        self, response: Response, target: _Target, page: int
+        self, response: Response, target: _Target, page: int, known_run: int = 0
     ) -> AsyncIterator[scrapy.Request]:
+        walk = self.walks[target.key]
+        walk.deepest = max(walk.deepest, page)
         encoding_hint = self._check_page(response, target, "list")
         if encoding_hint is False:
+            walk.stop = STOP_FAILED
             return
+        await self.crawler.signals.send_catch_log_async(
+            signal=list_page_walked, portal=target.portal.key, section_url=target.section.url,
+            page=page)
         self.crawler.stats.inc_value("portal/list_pages")
-        # In the extraction worker, like article pages: a list page's hundreds of links
-        # cost the crawl process ~3 ms each time.
-        links = await self.workers.run(
-            list_page_links,
+        links = list_page_links(
             response.body,
             encoding_hint or None,
             response.url,
@@ -185,7 +209,10 @@ class PortalSpider(scrapy.Spider):
             target.portal.selectors.next_page,
         )
         urls = [u for u, _ in links.articles]
-        stored = set() if self.params.refresh or self.known is None else self.known.stored(urls)
+        stored: set[str] = set()
+        if not self.params.refresh and self.known is not None:
+            # In a thread: a slow or stalled database must not stop the downloads.
+            stored = await asyncio.to_thread(self.known.stored, urls)
         new = [u for u in urls if u not in stored]
         self.crawler.stats.inc_value("portal/article_links", len(urls))
         self.crawler.stats.inc_value("portal/article_links_known", len(urls) - len(new))
@@ -198,19 +225,21 @@ class PortalSpider(scrapy.Spider):
             len(new),
         )
         # The next list page first: Scrapy takes a callback's requests into the scheduler one
-        # per turn of the event loop, so a next page yielded after 50 articles was fetched
-        # after all of them, and the extraction worker ran dry at every list page (measured on
-        # bench/crawl_throughput.py: the whole pipeline emptied every ~75 ms).
-        if not new and urls:
-            logger.info(
-                "stopping pagination of %s at page %d: nothing new", target.section.url, page
-            )
-        elif page < self.max_pages_for(target.portal):
+        # per turn of the event loop, so a next page yielded after 50 articles is fetched
+        # after all of them.
+        # Pages an unfinished earlier walk already reached do not count towards "caught up":
+        # what lies past them was never seen.
+        known_run = 0 if new or page <= walk.resume_depth else known_run + 1
+        stop = self._walk_stop(target, page, known_run, bool(links.next_pages))
+        if stop is None:
             for next_url in links.next_pages:
-                if not self._too_long(next_url):
-                    yield self._list_request(target, next_url, page + 1, response.url)
+                yield self._list_request(target, next_url, page + 1, known_run)
+        else:
+            walk.stop = stop
+            logger.info("section %s (%s): walk ends at page %d (%s)", target.section.url,
+                        target.portal.key, page, _STOP_WORDS[stop])
         for url in new:
-            if url in self._requested or self._too_long(url):
+            if url in self._requested:
                 continue
             self._requested.add(url)
             # dont_filter: the spider dedupes article URLs itself (above), so that a redirect
@@ -224,24 +253,18 @@ class PortalSpider(scrapy.Spider):
                 priority=self.article_priority,
                 cb_kwargs={"target": target},
                 meta={"page_kind": "article"},
-                headers=referer_header(response.url, url),
             )
 
-    async def parse_article(self, response: Response, target: _Target) -> ArticleItem | None:
-        # A coroutine returning one item: Scrapy's path for async generators costs more.
+    def parse_article(self, response: Response, target: _Target) -> ArticleItem | None:
         encoding_hint = self._check_page(response, target, "article")
         if encoding_hint is False:
             return None
         fetched_at = datetime.now(UTC)
         portal = target.portal
-        extracted, encoding, url = await self.workers.run(
-            extract_article_page,
-            response.body,
-            encoding_hint,
-            response.url,
-            target.selectors,
-            fetched_at,
+        extracted, encoding = extract_response(
+            response.body, encoding_hint, response.url, target.selectors, fetched_at
         )
+        url = canonical_url(response.url, extracted.canonical_url)
         if extracted.page_type != "article" or not extracted.title or not extracted.body:
             self._count_error("not_article")
             logger.warning(
@@ -271,6 +294,18 @@ class PortalSpider(scrapy.Spider):
             encoding=encoding,
             fetched_at=fetched_at,
         )
+
+    def _walk_stop(
+        self, target: _Target, page: int, known_run: int, has_next: bool
+    ) -> str | None:
+        """Why the walk of a section ends at this page, or None to read the next one."""
+        if not has_next:
+            return STOP_END
+        if known_run >= self.caught_up_pages:
+            return STOP_CAUGHT_UP
+        if page >= self.max_pages_for(target):
+            return STOP_LIMIT
+        return None
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -317,6 +352,13 @@ class PortalSpider(scrapy.Spider):
             detail = f"{reason}: {failure.getErrorMessage()}"
             reason = reason.lower()
         self._count_error(reason, kind)
+        target = request.cb_kwargs.get("target")
+        if isinstance(target, _Target):  # the walk of its section is not complete
+            walk = self.walks[target.key]
+            if kind == "list":
+                walk.stop = STOP_FAILED
+            else:
+                walk.article_failures += 1
         logger.error("fetch failed for %s page %s: %s", kind, request.url, detail)
 
     def _count_error(self, reason: str, kind: str = "article") -> None:
@@ -329,7 +371,14 @@ class PortalSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         if self.known is not None:
             self.known.close()
-        self.workers.close()
+
+
+_STOP_WORDS = {
+    STOP_END: "no next page",
+    STOP_CAUGHT_UP: "caught up: nothing new on the last pages",
+    STOP_LIMIT: "page limit",
+    STOP_FAILED: "list page unreadable",
+}
 
 
 def _header_charset(content_type: str) -> str | None:

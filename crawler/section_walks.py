@@ -1,0 +1,193 @@
+"""How far each section's list pages were walked, so that an interrupted run leaves no gap.
+
+A run re-reads a section's list pages from the first and follows the next page while pages
+still hold articles it has not stored. Stopping at the first page with nothing new loses
+articles for good after any interruption: a run killed after storing pages 1-3 leaves pages
+4-20 unfetched, and the next run sees page 1 fully stored and stops. So the walk is kept as
+state (table ``section_walks``, migration 0005):
+
+- while a run walks, each list page it reads marks the section "not caught up" and raises
+  ``resume_depth`` to that page (written at once, so a kill -9 leaves it behind);
+- a run that ends normally, whose walk reached the end of the section or
+  ``PORTAL_CAUGHT_UP_PAGES`` pages in a row with nothing new, and that fetched and stored every
+  article it found, marks the section caught up (``resume_depth`` 0);
+- the next run walks at least to ``resume_depth`` whatever it finds on the way, then on until
+  it is caught up (or reaches its page limit, which it then reports).
+
+The spider decides what to fetch and sends ``list_page_walked``; this extension is the one
+that writes, so the spider never touches the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from crawler.db import make_engine
+from crawler.models import SectionWalk, utcnow
+
+logger = logging.getLogger(__name__)
+
+# Sent by the spider for every list page it has read: portal, section_url, page.
+list_page_walked = object()
+
+# Why a walk stopped: the first two mean nothing is left behind (if every article was stored).
+STOP_END = "end"  # no next page
+STOP_CAUGHT_UP = "caught_up"  # enough pages in a row with nothing new, past resume_depth
+STOP_LIMIT = "max_pages"  # the page limit, with new articles still appearing
+STOP_FAILED = "list_failed"  # a list page could not be read
+COMPLETE_STOPS = frozenset({STOP_END, STOP_CAUGHT_UP})
+
+
+@dataclass
+class WalkReport:
+    """What one run saw of one section, kept by the spider and read here at the end."""
+
+    portal: str
+    section_url: str
+    resume_depth: int = 0  # as loaded at the start: walk at least this deep
+    deepest: int = 0
+    stop: str | None = None  # None: the walk never stopped (interrupted)
+    article_failures: int = 0
+
+    def complete(self) -> bool:
+        return self.stop in COMPLETE_STOPS and not self.article_failures
+
+
+def load_resume_depths(database_url: str, sections: list[tuple[str, str]]) -> dict[
+        tuple[str, str], int]:
+    """``resume_depth`` of each (portal, section URL) that has one; empty when the table is
+    unreadable (a first run, or a database that is away: then the walk is a plain one)."""
+    if not sections:
+        return {}
+    engine = make_engine(database_url, writer=False)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(SectionWalk.portal, SectionWalk.section_url, SectionWalk.resume_depth,
+                       SectionWalk.caught_up)
+                .where(SectionWalk.portal.in_({p for p, _ in sections}))
+            ).all()
+    except SQLAlchemyError as exc:
+        logger.warning("cannot read how far sections were walked before (%s); walking as if "
+                       "they were caught up", exc.__class__.__name__)
+        return {}
+    finally:
+        engine.dispose()
+    wanted = set(sections)
+    return {(p, u): depth for p, u, depth, caught_up in rows
+            if (p, u) in wanted and not caught_up and depth}
+
+
+class SectionWalkRecorder:
+    """Writes ``section_walks``: progress as list pages are read, the outcome at the end."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.database_url: str = crawler.settings.get("DATABASE_URL")
+        self.engine: Engine | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SectionWalkRecorder:
+        if not crawler.settings.getbool("SECTION_WALKS_ENABLED"):
+            raise NotConfigured
+        recorder = cls(crawler)
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.page_walked, signal=list_page_walked)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def spider_opened(self, spider: Any) -> None:
+        self.engine = make_engine(self.database_url)
+
+    async def page_walked(self, portal: str, section_url: str, page: int) -> None:
+        await asyncio.to_thread(self._record_progress, portal, section_url, page)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        reports: dict[Any, WalkReport] = getattr(spider, "walks", {})
+        stats = self.crawler.stats
+        stored_all = not (stats.get_value("storage/failed_batches")
+                          or stats.get_value("storage/lost_items"))
+        for report in reports.values():
+            caught_up = reason == "finished" and stored_all and report.complete()
+            if report.deepest == 0:
+                continue  # its first list page never came back: nothing was learnt
+            if not caught_up:
+                logger.warning(
+                    "section %s (%s) is not caught up: %s; the next run walks its list pages "
+                    "at least %d deep", report.section_url, report.portal,
+                    _why_not(report, reason, stored_all),
+                    max(report.deepest, report.resume_depth))
+            self._record_outcome(report, caught_up)
+        if self.engine is not None:
+            self.engine.dispose()
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _record_progress(self, portal: str, section_url: str, page: int) -> None:
+        try:
+            self._upsert(portal, section_url, lambda row: _deeper(row, page))
+        except SQLAlchemyError as exc:
+            logger.error("cannot record the walk of %s at page %d: %s", section_url, page,
+                         exc.__class__.__name__)
+            self.crawler.stats.inc_value("section_walks/errors")
+
+    def _record_outcome(self, report: WalkReport, caught_up: bool) -> None:
+        def outcome(row: SectionWalk) -> None:
+            row.last_depth = report.deepest
+            row.caught_up = caught_up
+            row.resume_depth = 0 if caught_up else max(
+                row.resume_depth or 0, report.deepest, report.resume_depth)
+
+        try:
+            self._upsert(report.portal, report.section_url, outcome)
+        except SQLAlchemyError as exc:
+            logger.error("cannot record the end of the walk of %s: %s", report.section_url,
+                         exc.__class__.__name__)
+            self.crawler.stats.inc_value("section_walks/errors")
+
+    def _upsert(self, portal: str, section_url: str, change: Any) -> None:
+        """Read-modify-write of one row in one transaction (the storage lock is not needed:
+        a lost update can only lower ``resume_depth`` of a walk that another crawl of the same
+        section, which the scheduler's lease prevents, was doing at the same moment)."""
+        if self.engine is None:
+            return
+        run_id = getattr(self.crawler.spider, "crawl_run_id", None)
+        with self.engine.begin() as conn, Session(bind=conn) as session:
+            row = session.get(SectionWalk, (portal, section_url))
+            if row is None:
+                row = SectionWalk(portal=portal, section_url=section_url, caught_up=False,
+                                  resume_depth=0, last_depth=0)
+                session.add(row)
+            change(row)
+            row.last_run_id = run_id
+            row.updated_at = utcnow()
+            session.flush()
+
+
+def _deeper(row: SectionWalk, page: int) -> None:
+    row.caught_up = False
+    row.resume_depth = max(row.resume_depth or 0, page)
+
+
+def _why_not(report: WalkReport, reason: str, stored_all: bool) -> str:
+    if reason != "finished":
+        return f"the crawl stopped early ({reason})"
+    if not stored_all:
+        return "some articles could not be stored"
+    if report.stop is None:
+        return "its walk was interrupted"
+    if report.stop == STOP_LIMIT:
+        return (f"the page limit ({report.deepest}) was reached with new articles still "
+                "appearing (raise max_pages to go deeper)")
+    if report.stop == STOP_FAILED:
+        return f"list page {report.deepest + 1} could not be read"
+    return f"{report.article_failures} of its articles could not be fetched"
