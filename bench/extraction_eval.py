@@ -196,7 +196,7 @@ def ours(page: Page) -> Prediction:
     url = page.truth.get("url") or ""
     result = extract_article(page.html, url, now=FIXED_NOW)
     credit = attribute(result.byline_text, result.footer_text, result.body, result.meta,
-                       None, ALIASES, author=result.author, hint=result.source_hint)
+                       None, ALIASES)
     return Prediction(
         result.title, result.published_at, credit.author, credit.source, credit.body
     )

@@ -23,8 +23,8 @@ class Tag:
 class ArticleItem:
     """Raw fields from extraction plus what the pipelines add.
 
-    The spider fills the first block; ``normalize`` cleans it; ``attribution``, ``dedup`` and
-    ``tagging`` fill the second block; ``storage`` writes it.
+    The spider fills the first block; ``normalize`` cleans it; ``attribution`` (source and
+    author), ``dedup`` and ``tagging`` fill the second block; ``storage`` writes it.
     """
 
     # -- filled by the spider from extraction --------------------------------------------
@@ -37,10 +37,8 @@ class ArticleItem:
     body: str  # plain text, one paragraph per line
     published_at: datetime | None = None  # aware, UTC
     published_text: str | None = None  # the raw dateline text the time was read from
-    author: str | None = None
     byline_text: str | None = None  # raw dateline/byline block (may hold 来源/作者/编辑)
     footer_text: str | None = None  # raw trailing lines of the body block (来源/责任编辑/...)
-    source_hint: str | None = None  # extraction's reading of the 来源 outlet, for attribution
     meta: dict[str, str] = field(default_factory=dict)  # <meta> source, og:site_name, ...
     breadcrumb: list[str] = field(default_factory=list)
     encoding: str | None = None
@@ -48,6 +46,7 @@ class ArticleItem:
 
     # -- filled by the interpreting pipelines ----------------------------------------------
     source: str | None = None
+    author: str | None = None  # decided by attribution from byline_text/footer_text/meta
     source_url: str | None = None
     is_reprint: bool = False
     content_hash: str | None = None

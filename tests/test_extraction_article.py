@@ -120,52 +120,6 @@ def test_byline_text_is_kept_verbatim() -> None:
     assert extract(article_page(byline=byline)).byline_text == byline
 
 
-@pytest.mark.parametrize(
-    ("byline", "author"),
-    [
-        ("2024-03-11 14:20 作者：张三", "张三"),
-        ("2024-03-11 14:20 作者：张三 李四 编辑：王五", "张三 李四"),
-        ("2024-03-11 14:20 来源：解放日报 记者 陈晨", "陈晨"),
-        ("2024-03-11 14:20 本报记者 张三 通讯员 李四", "张三 李四"),
-        ("2024-03-11 14:20 文/ 刘明", "刘明"),
-        ("2024-03-11 14:20 撰文：赵丽", "赵丽"),
-        ("2024-03-11 14:20 来源：解放日报 责任编辑：王五", None),
-        ("2024-03-11 14:20 来源：解放日报", None),
-    ],
-)
-def test_author_is_the_writer_never_the_editor(byline: str, author: str | None) -> None:
-    assert extract(article_page(byline=byline)).author == author
-
-
-def test_author_meta_naming_the_outlet_is_ignored() -> None:
-    head = '<meta name="author" content="中国自动化网">'
-    assert extract(article_page(head=head)).author is None
-
-
-@pytest.mark.parametrize(
-    ("byline", "after_body", "source"),
-    [
-        ("2024-03-11 14:20 来源：中国自动化网", "", "中国自动化网"),
-        ("2024-03-11 14:20 来源：《电气传动》杂志 作者：王建国", "", "电气传动"),
-        ("2024-03-11 14:20 来源：转载文章", "<p>来源：新闻晨报</p>", "新闻晨报"),
-        ("2024-03-11 14:20", "<p>（来源：中国电力报）</p>", "中国电力报"),
-        ("2024-03-11 14:20", "<p>信息来源于:中国石化新闻网</p>", "中国石化新闻网"),
-        ("2005年03月21日 11:21 《理财周刊》", "", "理财周刊"),
-        ("2024-03-11 14:20 来源：http://www.example.com", "", None),
-        ("2024-03-11 14:20", "", None),
-    ],
-)
-def test_source_hint(byline: str, after_body: str, source: str | None) -> None:
-    assert extract(article_page(byline=byline, after_body=after_body)).source_hint == source
-
-
-def test_meta_source_is_a_fallback_for_the_source_hint() -> None:
-    head = '<meta name="source" content="来源：新华日报">'
-    result = extract(article_page(byline="2024-03-11 14:20", head=head))
-    assert result.source_hint == "新华日报"
-    assert result.meta["source"] == "来源：新华日报"
-
-
 def test_breadcrumb_and_canonical_url() -> None:
     head = '<link rel="canonical" href="/news/2024/0311/1.html?from=rss">'
     result = extract(article_page(head=head))
@@ -245,31 +199,6 @@ def test_attribution_just_after_the_article_block_is_footer_text() -> None:
     )
     result = extract(html.replace("来源：中国自动化网", ""))
     assert result.footer_text == "编辑： 吕峥 来源： 千龙网"
-    assert result.source_hint == "千龙网"
-    assert result.author is None
-
-
-def test_wire_style_lead_names_the_source() -> None:
-    html = article_page(byline="2005-07-05 21:23").replace(
-        PARAGRAPHS[0], "【看中国2005年07月03日报道】" + PARAGRAPHS[0]
-    )
-    assert extract(html).source_hint == "看中国"
-
-
-def test_writers_credited_in_brackets_at_the_end() -> None:
-    html = article_page().replace(PARAGRAPHS[-1], PARAGRAPHS[-1] + "（常书香 马丹阳）")
-    assert extract(html).author == "常书香 马丹阳"
-
-
-@pytest.mark.parametrize("tail", ["（待续）", "（新华社）", "（完）"])
-def test_bracketed_trailer_that_is_not_a_name(tail: str) -> None:
-    html = article_page().replace(PARAGRAPHS[-1], PARAGRAPHS[-1] + tail)
-    assert extract(html).author is None
-
-
-def test_essay_author_printed_alone_under_the_headline() -> None:
-    html = article_page(byline="").replace("<p>" + PARAGRAPHS[0], "<p>胡平</p><p>" + PARAGRAPHS[0])
-    assert extract(html).author == "胡平"
 
 
 def test_link_box_in_the_middle_does_not_cut_the_article() -> None:

@@ -26,17 +26,20 @@ __all__ = ["Extracted", "Selectors", "extract_article"]
 
 @dataclass
 class Extracted:
-    """Raw article fields; the pipelines normalise and interpret them."""
+    """Raw article fields; the pipelines normalise and interpret them.
+
+    Attribution is evidence only: ``byline_text`` (the labelled lines under the headline),
+    ``footer_text`` (the credit lines after the body), the body and ``meta``.  Who wrote the
+    article and where it came from are decided in one place, ``pipelines.attribution``.
+    """
 
     page_type: str
     title: str | None = None
     body: str | None = None
     published_at: datetime | None = None
     published_text: str | None = None
-    author: str | None = None
     byline_text: str | None = None
     footer_text: str | None = None
-    source_hint: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
     canonical_url: str | None = None
     breadcrumb: list[str] = field(default_factory=list)
@@ -92,8 +95,6 @@ def extract_article(
         result.body = result.byline_text = result.footer_text = None
         return result
     fields.fill_time(result, root, selectors, head, body_lines, footer, now)
-    result.author = fields.find_author(head, body_lines, footer, meta)
-    result.source_hint = fields.find_source(head, body_lines, footer, meta)
     return result
 
 

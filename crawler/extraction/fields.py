@@ -1,7 +1,8 @@
-"""Dateline, author, source and breadcrumb, read from the lines around the article.
+"""Dateline, breadcrumb and the credit-line evidence, read from the lines around the article.
 
 Each reader looks where portals print that field (the byline under the headline, the footer
-after the body, the wire-style lead, ``<meta>``), in a fixed order of trust.
+after the body, ``<meta>``).  Author and source are not decided here: the byline and footer
+lines are handed on verbatim as evidence, and ``pipelines.attribution`` decides.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from crawler.extraction import boilerplate, byline
+from crawler.extraction import boilerplate
 from crawler.extraction.dates import find_dates
 from crawler.extraction.lines import Line
 from crawler.extraction.page import Page
@@ -35,15 +36,9 @@ _META_TIME_KEYS = (
     "date",
     "dc.date",
 )
-_META_SOURCE_KEYS = ("source", "contentsource", "article:source", "og:article:source")
-_META_AUTHOR_KEYS = ("author", "article:author", "og:article:author")
 _BREADCRUMB_SPLIT = re.compile(r"\s*(?:>|»|›|＞|→|/)\s*")
 _BREADCRUMB_PREFIX = re.compile(r"^(?:当前位置|您的位置|你的位置|位置|您现在的位置)\s*[:：]?\s*")
-_SHORT_LINE = 40
 _AFTER_SCAN = 3
-_DIGIT = re.compile(r"\d")
-_SENTENCE = re.compile(r"[，。！？；?!]")
-_OUTLETISH = re.compile(r"网|报|社|公司|\.com|www|集团|中心|频道")
 
 
 def byline_lines(page: Page, title_node: int, picked: list[int], title: str | None) -> list[str]:
@@ -103,66 +98,6 @@ def fill_time(
             result.published_at = matches[0].when
             result.published_text = text.strip()
             return
-
-
-def find_author(
-    head: list[str], body: list[str], footer: list[str], meta: dict[str, str]
-) -> str | None:
-    """Labelled writers near the headline first, then short byline-like lines of the body."""
-    author = byline.find_author(head)
-    if author:
-        return author
-    bracketed = [body[0][:40]] if body and body[0][:1] in "(（【[" else []
-    short = [line for line in body if len(line) <= _SHORT_LINE and not _SENTENCE.search(line)]
-    tail = [body[-1][-30:]] if body else []
-    author = byline.find_author(bracketed + short + footer + tail)
-    if author:
-        return author
-    for line in body[:2]:
-        name = byline.standalone_name(line)
-        if name:
-            return name
-    if body:
-        names = byline.trailing_names(body[-1])
-        if names:
-            return names
-    value = next((meta[k] for k in _META_AUTHOR_KEYS if meta.get(k)), "").strip()
-    if value and len(value) <= 12 and not _OUTLETISH.search(value) and not _DIGIT.search(value):
-        return value
-    return None
-
-
-def find_source(
-    head: list[str], body: list[str], footer: list[str], meta: dict[str, str]
-) -> str | None:
-    """Labelled source near the headline, an outlet printed after the time, then the footer.
-
-    Generic labels (来源：转载文章) lose to any specific name found elsewhere on the page.
-    """
-    labelled_head = byline.labelled_sources(head)
-    labelled_foot = byline.labelled_sources(footer)
-    specific = [s for s in labelled_head if not byline.is_generic(s)]
-    if specific:
-        return specific[0]
-    for text in head:
-        for match in find_dates(text):
-            outlet = byline.bare_outlet(byline.nfkc(text)[match.start + len(match.text) :])
-            if outlet:
-                return outlet
-    specific = [s for s in labelled_foot if not byline.is_generic(s)]
-    if specific:
-        return specific[0]
-    outlet = byline.book_outlet(footer)
-    if outlet:
-        return outlet
-    for key in _META_SOURCE_KEYS:
-        source = byline.clean_source(re.sub(r"^.*?来源\s*[:：]", "", meta.get(key, "")))
-        if source:
-            return source
-    generic = labelled_head + labelled_foot
-    if generic:
-        return generic[0]
-    return next(filter(None, map(byline.lead_outlet, body[:3])), None)
 
 
 def find_breadcrumb(page: Page, picked: list[int], title: str | None) -> list[str]:
