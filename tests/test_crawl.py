@@ -308,6 +308,25 @@ def test_start_requests_keep_their_own_queue():
     spider.closed("finished")
 
 
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("http://127.0.0.1:8001/news/", "127.0.0.1:8001"),
+        ("http://127.0.0.1:8002/news/", "127.0.0.1:8002"),
+        ("http://www.gongkong.com/news/", "gongkong.com"),
+        ("http://www.gongkong.com:80/news/", "gongkong.com"),
+        ("https://www.ca800.com:443/news/", "ca800.com"),
+        ("https://www.ca800.com:8443/news/", "ca800.com:8443"),
+        ("http://News.Example.CN/zixun/", "news.example.cn"),
+    ],
+)
+def test_a_url_only_crawl_names_the_portal_by_host_and_non_default_port(url, key):
+    from crawler.spiders.portal import _ad_hoc_portal
+
+    portal = _ad_hoc_portal(url, None)
+    assert (portal.key, portal.name) == (key, key)
+
+
 def test_an_article_link_from_an_https_list_to_an_http_page_carries_no_referer():
     # The downgrade rule must hold for article links too, not just for the next list page.
     from crawler.referer import referer_header

@@ -7,6 +7,7 @@ URLs are stored already, so that re-runs download only what is new.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -53,6 +54,7 @@ def _scrapy_errors(*names: str) -> tuple[type[Exception], ...]:
 
 _DNS_ERRORS = _scrapy_errors("CannotResolveHostError")
 _REFUSED_ERRORS = _scrapy_errors("DownloadConnectionRefusedError")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
 
 
@@ -338,7 +340,15 @@ def _header_charset(content_type: str) -> str | None:
 
 
 def _ad_hoc_portal(url: str, section: str | None) -> Portal:
-    """A profile-less portal for ``-a url=``: key and name from the host, generic rules only."""
-    host = (urlsplit(url).hostname or "unknown").lower()
+    """A profile-less portal for ``-a url=``: key and name from the host, generic rules only.
+
+    A port other than the scheme's default is part of the key: two sites on one host (local
+    test sites, intranet portals) are two portals, not one whose rows mix.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "unknown").lower()
     site = host[4:] if host.startswith("www.") else host
+    with contextlib.suppress(ValueError):  # an out-of-range port: the host alone
+        if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme):
+            site = f"{site}:{parts.port}"
     return Portal(key=site, name=site, sections=(Section(section or "新闻", strip_tracking(url)),))
