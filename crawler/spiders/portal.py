@@ -1,8 +1,8 @@
 """The ``portal`` spider: section list pages -> article pages -> ``ArticleItem``.
 
-It finds and fetches; link classification lives in ``crawler.links`` and page-to-fields in
-``crawler.extraction``. It never writes to the database; it only asks (read-only) which article
-URLs are stored already, so that re-runs download only what is new.
+It finds and fetches; link classification lives in ``crawler.extraction.links`` and
+page-to-fields in ``crawler.extraction``. It never writes to the database; it only asks
+(read-only) which article URLs are stored already, so that re-runs download only what is new.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawler.extraction import Selectors
+from crawler.extraction.links import list_page_links
 from crawler.items import ArticleItem
 from crawler.known import KnownArticles
-from crawler.links import list_page_links
 from crawler.page_tasks import extract_article_page
 from crawler.params import PortalSpiderParams
 from crawler.profiles import Portal, Section, load_portals

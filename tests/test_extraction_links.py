@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.links import classify_list_page, is_article_url
+from crawler.extraction.links import classify_list_page, may_be_article_url
 
 SITE = ("example.cn",)
 BASE = "http://www.example.cn/news/index.html"
@@ -152,7 +152,7 @@ def test_profile_selectors_override_the_heuristics():
     ],
 )
 def test_article_url_shapes(url, expected):
-    assert is_article_url(url, SITE) is expected
+    assert may_be_article_url(url, SITE) is expected
 
 
 def test_relative_links_follow_the_pages_base_href():
@@ -169,3 +169,45 @@ def test_a_link_that_cannot_be_resolved_is_skipped_not_fatal():
     broken = '<li><a href="http://[::1/news/2024/0311/99.html">工业自动化行业新闻标题坏链接</a></li>'
     links = classify_list_page(page(headlines(4) + f"<ul>{broken}</ul>"), BASE, SITE)
     assert len(links.articles) == 4
+
+
+def news_section(item: str, n: int = 10, sidebar_item: str | None = None) -> str:
+    """A realistic section page: a header menu, a row of channel links with no telling class,
+    the main list (``item`` formatted with i and a date), a 热点排行 box whose markup says
+    nothing but its heading, and a footer."""
+    menu = "".join(f'<li><a href="/{c}/">{t}</a></li>' for c, t in
+                   [("", "网站首页"), ("news", "新闻中心"), ("zixun", "行业资讯"), ("about", "关于我们")])
+    channels = "".join(f'<a href="/zixun/{i}/">自动化行业资讯{i}</a> | ' for i in range(1, 7))
+    main = "".join(item.format(i=i, day=10 + i % 18) for i in range(37, 37 + n))
+    box = "table" if item.startswith("<tr>") else "ul"
+    side_item = sidebar_item or item
+    hot = "".join(side_item.format(i=i, day=1) for i in range(200, 208)).replace("2024-03", "")
+    return (
+        '<html><head><title>行业资讯_中国工控网</title></head><body>'
+        f'<div class="header"><ul>{menu}</ul></div>'
+        f'<div class="channel-bar">{channels}</div>'
+        '<div class="wrap"><div class="l-box"><div class="tit">行业资讯</div>'
+        f'<{box} class="list-ul">{main}</{box}>'
+        '<div class="page"><a href="?page=2">下一页</a></div></div>'
+        f'<div class="r-box"><div class="tit">热点排行</div><ul>{hot}</ul></div></div>'
+        '<div class="copyright"><a href="/about/contact.html">联系我们的客服人员</a>'
+        ' 版权所有 京ICP备12345678号</div></body></html>'
+    )
+
+
+ARTICLE_URL_FORMS = {
+    "/news/85.html": ("/news/", '<li><a href="/news/{i}.html">工控行业第{i}条新闻标题内容</a><span>2024-03-{day}</span></li>', "/news/{i}.html"),
+    "/dongtai/c12.htm": ("/dongtai/", '<li><span class="time">[2024-03-{day}]</span><a href="/dongtai/c{i}.htm">企业动态：第{i}家企业发布新品</a></li>', "/dongtai/c{i}.htm"),
+    "/zixun/37/": ("/zixun/", '<li><a href="/zixun/{i}/" title="资讯标题">变频器市场第{i}期分析报告</a> <em>03-{day}</em></li>', "/zixun/{i}/"),
+    "?id=12": ("/news/list.asp?classid=3", '<tr><td><a href="show.asp?id={i}">关于第{i}批智能制造试点的通知</a></td><td>2024-03-{day}</td></tr>', "/news/show.asp?id={i}"),
+    "/a/2024/0308/12.html": ("/a/hangye/", '<li><a href="/a/2024/0308/{i}.html">PLC厂商第{i}季度业绩发布</a><span>2024-03-{day}</span></li>', "/a/2024/0308/{i}.html"),
+}
+
+
+@pytest.mark.parametrize(("section", "item", "url"), ARTICLE_URL_FORMS.values(), ids=ARTICLE_URL_FORMS)
+def test_the_main_list_is_found_by_structure_whatever_the_article_url_form(section, item, url):
+    html = news_section(item)
+    links = classify_list_page(html, "http://www.example.cn" + section, SITE)
+    assert [u for u, _ in links.articles] == [
+        "http://www.example.cn" + url.format(i=i) for i in range(37, 47)
+    ]
