@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crawler.extraction.links import classify_list_page, may_be_article_url
+from tests.test_extraction_pager import ROOT as PAGER_ROOT
+from tests.test_extraction_pager import SITE as PAGER_SITE
+from tests.test_extraction_pager import next_of
 
 SITE = ("example.cn",)
 BASE = "http://www.example.cn/news/index.html"
@@ -210,4 +213,70 @@ def test_the_main_list_is_found_by_structure_whatever_the_article_url_form(secti
     links = classify_list_page(html, "http://www.example.cn" + section, SITE)
     assert [u for u, _ in links.articles] == [
         "http://www.example.cn" + url.format(i=i) for i in range(37, 47)
+    ]
+
+
+# Fixtures written before the rules were tuned and run once at the end (all passed first try).
+PAGERS = {
+    "dedecms pagelist with thisclass": (
+        "<ul class='pagelist'><li><a href='list_5_1.html'>首页</a></li><li><a href='list_5_1.html'>上一页</a></li>"
+        "<li><a href='list_5_1.html'>1</a></li><li class='thisclass'>2</li><li><a href='list_5_3.html'>3</a></li>"
+        "<li><a href='list_5_3.html'>下一页</a></li><li><a href='list_5_12.html'>末页</a></li>"
+        "<span class='pageinfo'>共 <strong>12</strong>页<strong>230</strong>条</span></ul>",
+        "/news/list_5_2.html", 2, ["/news/list_5_3.html"]),
+    "discuz nxt": ('<div class="pg"><a href="forum-2-1.html" class="prev">&nbsp;&nbsp;</a><a href="forum-2-1.html">1</a><strong>2</strong>'
+                   '<a href="forum-2-3.html">3</a><a href="forum-2-3.html" class="nxt">下一页</a></div>',
+                   "/forum-2-2.html", 2, ["/forum-2-3.html"]),
+    "bracketed numbers, current in font/b": (
+        '<a href="?page=1">[1]</a>&nbsp;<a href="?page=2">[2]</a>&nbsp;<font color="red"><b>[3]</b></font>&nbsp;<a href="?page=4">[4]</a>',
+        "/news/list.asp?page=3", 3, ["/news/list.asp?page=4"]),
+    "last page, 下一页 disabled span": (
+        '<a href="index_4.html">首页</a><a href="index_5.html">上一页</a><span class="disabled">下一页</span><span class="disabled">尾页</span>',
+        "/news/index_6.html", 6, []),
+    "english Next »": ('<a href="/en/news/">« Prev</a> <a href="/en/news/3/">Next »</a>', "/en/news/2/", 2, ["/en/news/3/"]),
+    "下一页 wrapped in span and icon": ('<a href="index_2.shtml"><span>上一页</span></a> <a href="index_4.shtml"><span>下一页</span><i class="icon-arrow"></i></a>',
+                                   "/xwzx/index_3.shtml", 3, ["/xwzx/index_4.shtml"]),
+}
+
+
+@pytest.mark.parametrize(("pager", "path", "depth", "expected"), PAGERS.values(), ids=PAGERS)
+def test_heldback_pagers(pager, path, depth, expected):
+    assert next_of(pager, PAGER_ROOT + path, page_number=depth) == [PAGER_ROOT + e for e in expected]
+
+
+def test_heldback_dl_list_with_teasers_and_recommend_box():
+    items = "".join(
+        f'<dl><dt><a href="/html/2024/03/{i}.html">伺服系统在包装机械中的应用案例{i}</a></dt>'
+        f'<dd>本文介绍了伺服系统在包装机械中的应用……</dd><dd class="date">2024-03-0{i % 9 + 1}</dd></dl>'
+        for i in range(11, 19)
+    )
+    rec = "".join(f'<li><a href="/html/2024/02/{i}.html">推荐阅读的文章标题第{i}篇</a></li>' for i in range(1, 7))
+    html = (
+        '<html><body><div id="top"><a href="/">首页</a><a href="/html/">技术文章</a></div>'
+        f'<div class="w1000"><div class="fl"><div class="listbox">{items}</div>'
+        '<div class="pg"><a href="/html/list_2.html">下一页</a></div></div>'
+        f'<div class="fr"><div class="box"><h2>推荐阅读</h2><ul>{rec}</ul></div></div></div>'
+        '<div class="ft">Copyright</div></body></html>'
+    )
+    links = classify_list_page(html, PAGER_ROOT + "/html/", PAGER_SITE)
+    assert [u for u, _ in links.articles] == [f"{PAGER_ROOT}/html/2024/03/{i}.html" for i in range(11, 19)]
+    assert links.next_pages == [PAGER_ROOT + "/html/list_2.html"]
+
+
+def test_heldback_government_notice_list():
+    items = "".join(
+        f'<li{" class=first" if i == 0 else ""}><a href="./202403/t20240308_{500 + i}.html" target="_blank">'
+        f'关于做好2024年第{i}批工业节能监察工作的通知</a><span>2024-03-0{i % 9 + 1}</span></li>'
+        for i in range(15)
+    )
+    menu = "".join(f'<li><a href="/zwgk/{c}/">{c}栏目链接</a></li>' for c in ("tzgg", "zcwj", "gzdt", "rsxx"))
+    html = (
+        f'<html><body><div id="menu"><ul>{menu}</ul></div><div class="container">'
+        f'<div class="mainlist"><ul class="list">{items}</ul>'
+        '<script>createPageHTML(30, 0, "index", "html");</script></div></div>'
+        '<div class="bottom"><a href="/wzdt/">网站地图页面</a></div></body></html>'
+    )
+    links = classify_list_page(html, PAGER_ROOT + "/zwgk/tzgg/index.html", PAGER_SITE)
+    assert [u for u, _ in links.articles] == [
+        f"{PAGER_ROOT}/zwgk/tzgg/202403/t20240308_{500 + i}.html" for i in range(15)
     ]
