@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extraction.links import classify_list_page, may_be_article_url
+from crawler.extraction.article_urls import may_be_article_url
+from crawler.extraction.links import classify_list_page
 from tests.test_extraction_pager import ROOT as PAGER_ROOT
 from tests.test_extraction_pager import SITE as PAGER_SITE
 from tests.test_extraction_pager import next_of

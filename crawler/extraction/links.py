@@ -15,20 +15,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
 
 from crawler.extraction import pager
 from crawler.extraction.anchors import (
-    PAGE_PARAMS,
     Hrefs,
     anchor_text,
     dedupe,
     page_position,
     parse,
 )
+from crawler.extraction.article_urls import looks_like_article_url, may_be_article_url
 from crawler.extraction.encoding import decode_html
 from crawler.urls import on_site, strip_tracking
 
@@ -46,28 +46,6 @@ _SIDEBAR_HEADING_RE = re.compile(
 )
 _HEADING_MAX_CHARS = 20
 _HEADING_DEPTH = 4
-_DOC_EXT_RE = re.compile(r"\.(s?html?|aspx?|php|jsp|do|shtm)$", re.IGNORECASE)
-_FILE_EXT_RE = re.compile(
-    r"\.(jpe?g|png|gif|bmp|webp|svg|pdf|docx?|xlsx?|pptx?|zip|rar|7z|exe|apk|mp4|mp3|css|js"
-    r"|txt|xml|wps|csv)$",
-    re.IGNORECASE,
-)
-_LIST_PATH_RE = re.compile(
-    r"(^|/)(index|list|default|more|search|tag|tags|category|column|channel)"
-    r"([_-]\d+)*\.(s?html?|aspx?|php|jsp)$|/(page|p)/\d+/?$",
-    re.IGNORECASE,
-)
-_NON_ARTICLE_PATH_RE = re.compile(
-    r"(?:^|[/_.-])(?:login|logon|logout|register|signup|reg|passport|member|user|cart|search|"
-    r"sitemap|about|contact|help|advert|guestbook|feedback|rss|download|comment)s?(?:[/_.-]|$)",
-    re.IGNORECASE,
-)
-_ID_PARAM_RE = re.compile(
-    r"^(id|aid|nid|newsid|articleid|article_id|docid|contentid|itemid|"
-    r"detailsid|tid|cid|infoid|news_id|sid)$",
-    re.IGNORECASE,
-)
-_DIGITS_RE = re.compile(r"\d{3,}")
 # 2024-03-08, 2024/3/8, 2024年3月8日, 03-08, [3-8]: a dateline beside a headline.
 _DATE_RE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|(?<!\d)\d{1,2}\s*[-/月]\s*\d{1,2}(?!\d)")
 # Item classes that vary inside one list (odd/even rows, a highlighted first item).
@@ -169,39 +147,6 @@ def _select(selector: Selector, query: str, attribute: str) -> list[str]:
     return values
 
 
-def may_be_article_url(
-    url: str, domains: tuple[str, ...], pattern: re.Pattern[str] | None = None
-) -> bool:
-    """Could ``url`` be one document of this portal? No for other sites, files, account and
-    search pages, and list pages (``index_2.html``, ``?page=3``); yes for anything else, since
-    only the page's structure tells ``/zixun/37/`` (an article) from ``/channel/3/``."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not on_site(url, domains):
-        return False
-    if pattern is not None:
-        return bool(pattern.search(url))
-    path = parts.path or "/"
-    if path == "/" or _FILE_EXT_RE.search(path) or _NON_ARTICLE_PATH_RE.search(path):
-        return False
-    query = {k.lower(): v for k, v in parse_qsl(parts.query)}
-    if any(k in PAGE_PARAMS for k in query) and not any(_ID_PARAM_RE.match(k) for k in query):
-        return False
-    return not _LIST_PATH_RE.search(path)
-
-
-def looks_like_article_url(url: str) -> bool:
-    """The URL shapes most articles have (a long number, an id parameter, a long file name):
-    a hint that tips the balance between two link groups, not a rule."""
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    query = {k.lower(): v for k, v in parse_qsl(parts.query)}
-    if any(_ID_PARAM_RE.match(k) and v.strip().isdigit() for k, v in query.items()):
-        return True
-    if _DOC_EXT_RE.search(path):
-        return bool(_DIGITS_RE.search(path)) or len(path.rsplit("/", 1)[-1]) > 12
-    return bool(re.search(r"\d{4,}", path))
-
-
 @dataclass
 class _Group:
     links: list[tuple[str, str]] = field(default_factory=list)
@@ -236,14 +181,16 @@ def _generic_article_links(
     for order, (anchor, text) in enumerate(anchors):
         if len(text) < _HEADLINE_MIN_CHARS and pattern is None:
             continue
+        if pattern is None and context.outside(anchor):
+            continue  # a menu, sidebar or footer link (checked first: cached, no URL to join)
         href = hrefs.of(anchor)
         if href is None:
             continue
         url = strip_tracking(href)
         if url == page_key or not may_be_article_url(url, domains, pattern):
             continue
-        if pattern is None and (page_position(url).key == list_key or context.outside(anchor)):
-            continue  # another page of this list, or a menu, sidebar or footer link
+        if pattern is None and page_position(url).key == list_key:
+            continue  # another page of this list
         group = groups.setdefault(_container_shape(anchor), _Group(first=order))
         group.links.append((url, text))
         group.dated += _dated(anchor)
