@@ -278,3 +278,22 @@ def test_requests_name_the_page_they_were_found_on_and_overlong_links_are_skippe
     # Scrapy's RefererMiddleware names the redirecting URL as the Referer of the redirect.
     assert server.referers["/News/detail.aspx?id=3002"] == base + "/News/moved.aspx?id=3002"
     assert "found no" not in result.log  # Scrapy's warning when nothing handles redirects
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("http://127.0.0.1:8001/news/", "127.0.0.1:8001"),
+        ("http://127.0.0.1:8002/news/", "127.0.0.1:8002"),
+        ("http://www.gongkong.com/news/", "gongkong.com"),
+        ("http://www.gongkong.com:80/news/", "gongkong.com"),
+        ("https://www.ca800.com:443/news/", "ca800.com"),
+        ("https://www.ca800.com:8443/news/", "ca800.com:8443"),
+        ("http://News.Example.CN/zixun/", "news.example.cn"),
+    ],
+)
+def test_a_url_only_crawl_names_the_portal_by_host_and_non_default_port(url, key):
+    from crawler.spiders.portal import _ad_hoc_portal
+
+    portal = _ad_hoc_portal(url, None)
+    assert (portal.key, portal.name) == (key, key)

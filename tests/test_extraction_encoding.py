@@ -102,3 +102,34 @@ def test_never_raises_on_junk(raw: bytes) -> None:
     text, encoding = decode_html(raw)
     assert isinstance(text, str)
     assert encoding
+
+
+def _utf8_news_with_broken_bytes(where: str) -> tuple[bytes, str | None]:
+    """A ~2 KB UTF-8 news page with three invalid bytes, declared in the header or the meta."""
+    paragraphs = "".join(
+        f"<p>近日，{TEXT}第{i}段：公司召开专题会议，部署下一阶段安全生产与技术改造工作。</p>"
+        for i in range(10)
+    )
+    meta = '<meta charset="utf-8">' if where == "meta" else ""
+    raw = page(meta, paragraphs).encode("utf-8")
+    cut = raw.index("第3段".encode()) - 1  # the last byte of a three-byte character
+    raw = raw[:cut] + b"\xff" + raw[cut + 1 : cut + 200] + b"\xfe\xc3" + raw[cut + 202 :]
+    return raw, ("utf-8" if where == "header" else None)
+
+
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_declared_utf8_with_a_few_invalid_bytes_stays_utf8(where: str) -> None:
+    raw, header = _utf8_news_with_broken_bytes(where)
+    text, encoding = decode_html(raw, header_encoding=header)
+    assert encoding == "utf-8"
+    assert TEXT in text and "第9段" in text
+    assert "杩" not in text  # no GB18030 mojibake
+    assert 1 <= text.count("\ufffd") <= 6  # the broken characters only
+
+
+def test_gbk_declaration_on_utf8_bytes_is_still_not_believed() -> None:
+    body = "".join(f"<p>{TEXT}第{i}段。</p>" for i in range(20))
+    raw = page('<meta charset="gbk">', body).encode("utf-8")
+    text, encoding = decode_html(raw)
+    assert encoding == "utf-8"
+    assert TEXT in text

@@ -6,6 +6,7 @@ selectors, when given, replace the heuristics for that one field only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,6 +21,10 @@ from crawler.extraction.page import Page
 from crawler.extraction.page_type import classify
 from crawler.extraction.selectors import Selectors, select_text
 from crawler.extraction.title import choose as choose_title
+
+_DATELINE_RE = re.compile(
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}|来源|作者|发布时间|发布日期|发布者|记者|编辑|通讯员|稿源"
+)
 
 __all__ = ["Extracted", "Selectors", "extract_article"]
 
@@ -76,7 +81,7 @@ def extract_article(
     page_type = (
         ("article" if title_text else "list")
         if pinned  # the portal profile says where the article is: trust it
-        else classify(page, region, title_text, body, url)
+        else classify(page, region, title_text, body, url, dated=_has_dateline(head))
     )
     # On an article the trail's last item repeats the headline; on a list it names the section.
     crumb_title = title_text if page_type == "article" else None
@@ -96,6 +101,11 @@ def extract_article(
         return result
     fields.fill_time(result, root, selectors, head, body_lines, footer, now)
     return result
+
+
+def _has_dateline(head: list[str]) -> bool:
+    """A dateline or byline under the headline (a date, 来源/作者/发布时间/记者)."""
+    return any(_DATELINE_RE.search(line) for line in head)
 
 
 def _page_title(root: etree._Element) -> str | None:

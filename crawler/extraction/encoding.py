@@ -17,6 +17,12 @@ import charset_normalizer
 # a Chinese page served as latin-1 is far more likely than a genuine latin-1 page here.
 _SINGLE_BYTE = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15"})
 _CHARS_PER_BAD_BYTE = 2000
+# A declared charset keeps the page with up to one bad byte in this many non-ASCII bytes: a
+# UTF-8 page with a few broken bytes stays UTF-8 (~1 in 700), while GBK bytes read as UTF-8,
+# or UTF-8 bytes read as GBK, break on every character or every few (1 in 2 to 1 in 50).
+_NON_ASCII_PER_BAD_BYTE = 200
+_DECLARED_MIN_BAD_BYTES = 4
+_ASCII_BYTES = bytes(range(0x80))
 _SNIFF_BYTES = 4096
 _DETECT_SAMPLE = 32768
 
@@ -87,6 +93,23 @@ def _nearly_clean(body: bytes, encoding: str) -> str | None:
     return text if text.count("\ufffd") <= allowed else None
 
 
+def _declared_fits(body: bytes, encoding: str) -> str | None:
+    """The page decoded with its declared charset, bad bytes replaced, unless they are so many
+    that the declaration is wrong. Switching charsets over a handful of broken bytes turned a
+    whole UTF-8 page into GB18030 mojibake (杩戞棩...) to save three characters."""
+    text = _decodes_cleanly(body, encoding)
+    if text is not None:
+        return text
+    text = body.decode(encoding, errors="replace")
+    non_ascii = len(body.translate(None, _ASCII_BYTES))
+    allowed = max(_DECLARED_MIN_BAD_BYTES, non_ascii // _NON_ASCII_PER_BAD_BYTE)
+    if text.count("\ufffd") > allowed:
+        return None
+    if encoding != "utf-8" and _decodes_cleanly(body, "utf-8") is not None:
+        return None  # valid UTF-8 throughout is no accident: the declaration is the error
+    return text
+
+
 def _detect(body: bytes) -> tuple[str, str]:
     """Guess when nothing trustworthy is declared: strict UTF-8 first (it rarely decodes by
     accident), then GB18030 (the dominant legacy charset of Chinese pages), then the detector."""
@@ -105,8 +128,9 @@ def decode_html(body: bytes, header_encoding: str | None = None) -> tuple[str, s
     """Return ``(text, encoding_name)``; never raises.
 
     Order of trust: BOM, a charset declared in the first 4 KB of markup, the HTTP header, then
-    detection. A declaration is only used when the whole body decodes with it, because a wrong
-    header (ISO-8859-1 for GBK bytes) would otherwise "succeed" and store mojibake.
+    detection. A declaration is only used when the body decodes with it, a few bad bytes aside
+    (replaced), because a wrong header (ISO-8859-1 for GBK bytes) would otherwise "succeed" and
+    store mojibake.
     """
     for bom, encoding in _BOMS:
         if body.startswith(bom):
@@ -115,7 +139,7 @@ def decode_html(body: bytes, header_encoding: str | None = None) -> tuple[str, s
     for encoding in candidates:
         if encoding is None or (encoding in _SINGLE_BYTE and not body.isascii()):
             continue
-        text = _decodes_cleanly(body, encoding) or _nearly_clean(body, encoding)
+        text = _declared_fits(body, encoding)
         if text is not None:
             return text, encoding
     return _detect(body)

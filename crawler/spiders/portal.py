@@ -1,17 +1,18 @@
 """The ``portal`` spider: section list pages -> article pages -> ``ArticleItem``.
 
-It finds and fetches; link classification lives in ``crawler.links`` and page-to-fields in
-``crawler.extraction``. It never writes to the database; it only asks (read-only, off the
-reactor thread) which article URLs are stored already, so that re-runs download only what is
-new. Everything runs in this one Scrapy process, with Scrapy's stock middlewares: Referer,
-URL length, depth and offsite filtering are theirs (``allowed_domains`` comes from the
-profiles); more throughput comes from more crawl processes on a shared frontier, not from
-worker processes inside one crawl.
+It finds and fetches; link classification lives in ``crawler.extraction.links`` and
+page-to-fields in ``crawler.extraction``. It never writes to the database; it only asks
+(read-only, off the reactor thread) which article URLs are stored already, so that re-runs
+download only what is new. Everything runs in this one Scrapy process, with Scrapy's stock
+middlewares: Referer, URL length, depth and offsite filtering are theirs (``allowed_domains``
+comes from the profiles); more throughput comes from more crawl processes on a shared
+frontier, not from worker processes inside one crawl.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -38,9 +39,9 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawler.extraction import Selectors, extract_response
+from crawler.extraction.links import list_page_links
 from crawler.items import ArticleItem
 from crawler.known import KnownArticles
-from crawler.links import list_page_links
 from crawler.params import PortalSpiderParams
 from crawler.profiles import Portal, Section, load_portals
 from crawler.section_walks import (
@@ -64,6 +65,7 @@ def _scrapy_errors(*names: str) -> tuple[type[Exception], ...]:
 
 _DNS_ERRORS = _scrapy_errors("CannotResolveHostError")
 _REFUSED_ERRORS = _scrapy_errors("DownloadConnectionRefusedError")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
 
 
@@ -385,7 +387,15 @@ def _header_charset(content_type: str) -> str | None:
 
 
 def _ad_hoc_portal(url: str, section: str | None) -> Portal:
-    """A profile-less portal for ``-a url=``: key and name from the host, generic rules only."""
-    host = (urlsplit(url).hostname or "unknown").lower()
+    """A profile-less portal for ``-a url=``: key and name from the host, generic rules only.
+
+    A port other than the scheme's default is part of the key: two sites on one host (local
+    test sites, intranet portals) are two portals, not one whose rows mix.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "unknown").lower()
     site = host[4:] if host.startswith("www.") else host
+    with contextlib.suppress(ValueError):  # an out-of-range port: the host alone
+        if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme):
+            site = f"{site}:{parts.port}"
     return Portal(key=site, name=site, sections=(Section(section or "新闻", strip_tracking(url)),))
