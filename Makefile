@@ -29,7 +29,10 @@ eval: $(STAMP)
 	$(PY) bench/extraction_eval.py
 
 bench: $(STAMP)
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || \
+		(apt-get install -y -q nginx-light >/dev/null 2>&1 || apt-get install -y -q nginx >/dev/null)
 	$(PY) bench/crawl_throughput.py
+	$(PY) bench/stages.py
 
 bench-dedup: $(STAMP)
 	$(PY) bench/dedup_scaling.py
