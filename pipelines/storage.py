@@ -26,6 +26,7 @@ from collections.abc import Coroutine, Iterable
 from types import SimpleNamespace
 from typing import Any, Protocol
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
@@ -35,6 +36,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from crawler.db import DriverStatement, make_engine, upgrade_database
 from crawler.items import ArticleItem, Tag
 from crawler.models import Article, ArticleTag, utcnow
+from crawler.signals import items_stored
 from crawler.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -288,6 +290,10 @@ class StoragePipeline:
     """Buffers items and has an ``ArticleWriter`` store them, ``STORAGE_BATCH_SIZE`` at a time:
     in this process, or in a storage worker process (``STORAGE_WORKERS``)."""
 
+    # Sends crawler.signals.items_stored: the shared frontier (crawler.frontier) keeps a request
+    # in flight until its item is in the database.
+    sends_items_stored = True
+
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
         self.crawler = crawler
@@ -313,7 +319,19 @@ class StoragePipeline:
     def from_crawler(cls, crawler: Any) -> StoragePipeline:
         if not crawler.settings.getbool("STORAGE_ENABLED", True):
             raise NotConfigured
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
+        return pipeline
+
+    def spider_idle(self) -> None:
+        """Write the buffer when the crawl has nothing else to do: a worker of a shared crawl
+        (crawler.frontier) waits idle for the others, its requests in flight until stored."""
+        if not self.buffer:
+            return
+        if self.pool is None:
+            self._flush()
+        elif self._inflight is None:
+            self._start_remote_flush()
 
     @property
     def engine(self) -> Engine | None:
@@ -376,20 +394,26 @@ class StoragePipeline:
         """Write the buffer; keep what could not be written for a retry."""
         assert self.writer is not None
         batch = self.buffer
+        cut = time.monotonic()
         done = self.writer.write(batch, getattr(self.spider, "crawl_run_id", None))
         self.buffer = batch[done:]
+        if not self.buffer:
+            self.crawler.signals.send_catch_log(items_stored, since=cut)
         return not self.buffer
 
     # -- with a storage worker ------------------------------------------------------------
 
     def _start_remote_flush(self) -> None:
         batch, self.buffer = self.buffer, []
+        self._cut = time.monotonic()  # for items_stored
         self._inflight = asyncio.ensure_future(self._flush_remote(batch))
         self._inflight.add_done_callback(self._remote_flush_done)
 
     def _remote_flush_done(self, task: asyncio.Task[bool]) -> None:
         if self._inflight is task:
             self._inflight = None
+        if not task.cancelled() and task.result():
+            self.crawler.signals.send_catch_log(items_stored, since=self._cut)
         # Written: a full batch waiting goes next. Not written: the next item tries again.
         if not task.cancelled() and task.result() and len(self.buffer) >= self.batch_size:
             self._start_remote_flush()
