@@ -237,6 +237,7 @@ class FrontierScheduler(Scheduler):
         self._hold_for_storage = any(
             getattr(p, "sends_items_stored", False) for p in getattr(itemproc, "middlewares", ())
         )
+        self.stats.set_value("frontier/held_until_stored", int(self._hold_for_storage))
 
     # -- liveness and the end -----------------------------------------------------------------
 
@@ -284,5 +285,7 @@ class FrontierScheduler(Scheduler):
         except RedisError as exc:
             logger.warning("frontier %s: Redis unavailable: %s", self.keys.name, exc)
             raise DontCloseSpider from exc
-        if queued or in_flight:
+        # This worker's own finished-but-unstored requests do not keep it open: closing
+        # writes them (the pipelines close before the scheduler), or gives them back.
+        if queued or in_flight > len(self._unstored):
             raise DontCloseSpider
