@@ -2,10 +2,11 @@
 
     python scheduler.py                     # long-running service (systemd, supervisor, container)
     python scheduler.py --once [--all | --portal KEY ...] [--parallel N]   # from crontab
+    REDIS_URL=redis://host:6379/0 python scheduler.py --workers 3   # 3 processes per crawl
     python scheduler.py --list              # jobs and their next run times
     python scheduler.py --status            # last run per portal; non-zero if failed/overdue
 
-Environment: DATABASE_URL, PORTALS_FILE, SCHEDULER_TIMEOUT, SCHEDULER_LOGS_DIR. See
+Environment: DATABASE_URL, PORTALS_FILE, SCHEDULER_TIMEOUT, SCHEDULER_LOGS_DIR, REDIS_URL. See
 README.md, "Scheduler". This file only parses arguments and wires ``crawler.schedule`` together.
 """
 
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --once: run this portal (repeatable), due or not")
     parser.add_argument("--all", action="store_true", help="with --once: every enabled portal")
     parser.add_argument("--parallel", type=int, default=3, help="crawls at once (default 3)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="crawl processes per portal run, on the shared Redis frontier "
+                             "(needs REDIS_URL; default 1)")
     parser.add_argument("--timeout", type=parse_duration,
                         default=os.environ.get("SCHEDULER_TIMEOUT") or str(DEFAULT_TIMEOUT_SECONDS),
                         help="kill a crawl after this long unless its profile says otherwise "
@@ -92,6 +96,11 @@ def build_options(args: argparse.Namespace, registry: PortalRegistry) -> Schedul
             raise SystemExit(f"scheduler.py: -s expects NAME=VALUE, got {item!r}")
         settings.append((name, value))
     heartbeat = args.heartbeat or args.lease_ttl / 4
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    if args.workers > 1 and not (os.environ.get("REDIS_URL") or dict(settings).get("REDIS_URL")):
+        raise ValueError("--workers above 1 needs REDIS_URL (environment or -s REDIS_URL=...): "
+                         "the workers of one crawl share its frontier in Redis")
     if heartbeat >= args.lease_ttl:
         raise ValueError(f"--heartbeat ({heartbeat:g}s) must be shorter than --lease-ttl "
                          f"({args.lease_ttl:g}s), or a running crawl would lose its lease")
@@ -106,6 +115,7 @@ def build_options(args: argparse.Namespace, registry: PortalRegistry) -> Schedul
         lease_ttl_seconds=args.lease_ttl,
         heartbeat_seconds=heartbeat,
         parallel=args.parallel,
+        workers=args.workers,
         keep_logs=args.keep_logs,
         max_log_bytes=int(args.max_log_mb * 1024 * 1024),
         scrapy_settings=tuple(settings),

@@ -7,6 +7,9 @@ that is down must still show up as a ``failed`` run for monitoring).
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from typing import Any
 
 from scrapy import signals
@@ -30,7 +33,9 @@ def run_status(stats: dict[str, Any], reason: str) -> tuple[str, str | None]:
         return "killed", f"stopped before the end ({reason})"
     if reason != "finished":
         return "failed", f"spider closed: {reason}"
-    if not stats.get("portal/list_pages"):
+    if not stats.get("portal/list_pages") and not (
+        stats.get("frontier/worker") and not stats.get("portal/list_errors")
+    ):  # a worker of a shared crawl may find every list page read by the others
         errors = ", ".join(
             f"{k.removeprefix('portal/errors/')}={v}"
             for k, v in sorted(stats.items())
@@ -78,13 +83,22 @@ class CrawlRunRecorder:
 
     def spider_opened(self, spider: Any) -> None:
         label = getattr(spider, "run_label", spider.name)
+        # One row per process; the rows of the processes of one crawl share its crawl_id
+        # (kept in Redis by crawler.frontier), a one-process crawl gets an id of its own.
+        worker = {
+            "crawl_id": getattr(spider, "crawl_id", None) or uuid.uuid4().hex,
+            "host": socket.gethostname()[:255],
+            "pid": os.getpid(),
+        }
         try:
             self.engine = make_engine(self.database_url)
             upgrade_database(self.engine)
             with self.engine.begin() as conn:
                 if self.run_id is not None:
                     conn.execute(
-                        update(CrawlRun).where(CrawlRun.id == self.run_id).values(status="running")
+                        update(CrawlRun)
+                        .where(CrawlRun.id == self.run_id)
+                        .values(status="running", **worker)
                     )
                 else:
                     self.run_id = conn.execute(
@@ -94,6 +108,7 @@ class CrawlRunRecorder:
                             trigger=self.trigger,
                             started_at=utcnow(),
                             status="running",
+                            **worker,
                         )
                         .returning(CrawlRun.__table__.c.id)
                     ).scalar_one()

@@ -89,6 +89,16 @@ STORAGE_BACKLOG_BATCHES = 4  # full batches waiting for a slow database before i
 STORAGE_CLOSE_RETRIES = 3  # tries to write what is left when the crawl ends
 STORAGE_CLOSE_RETRY_DELAY = 1.0  # seconds between them
 
+# Scale-out (crawler/frontier): with REDIS_URL the scheduler queue and the request fingerprints
+# live in Redis, and the same command started in N processes (on N machines) shares one crawl.
+REDIS_URL = os.environ.get("REDIS_URL", "")  # empty: Scrapy's own scheduler, no Redis
+ADDONS = {"crawler.frontier.addon.FrontierAddon": 0}  # does nothing without REDIS_URL
+FRONTIER_KEY_PREFIX = "portal-crawler"  # keys <prefix>:<portal keys or host>:<part>
+# Seconds without a heartbeat after which a worker counts as dead and its requests in flight go
+# back to the queue (heartbeats come every third of it).
+FRONTIER_INFLIGHT_TIMEOUT = 120.0
+FRONTIER_POLL_INTERVAL = 0.5  # seconds between looks at the shared queue when idle
+
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 100,
     "crawler.section_walks.SectionWalkRecorder": 105,

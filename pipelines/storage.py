@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
@@ -28,6 +30,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from crawler.db import DriverStatement, make_engine, upgrade_database
 from crawler.items import ArticleItem, Tag
 from crawler.models import Article, ArticleTag, utcnow
+from crawler.signals import items_stored
 from pipelines.dedup import DedupIndex
 
 logger = logging.getLogger(__name__)
@@ -237,6 +240,10 @@ class StoragePipeline:
     """Buffers items and has an ``ArticleWriter`` store them, ``STORAGE_BATCH_SIZE`` at a
     time, in a thread (one batch in flight, in order)."""
 
+    # Sends crawler.signals.items_stored: the shared frontier (crawler.frontier) keeps a request
+    # in flight until its item is in the database.
+    sends_items_stored = True
+
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
         self.crawler = crawler
@@ -253,7 +260,15 @@ class StoragePipeline:
     def from_crawler(cls, crawler: Any) -> StoragePipeline:
         if not crawler.settings.getbool("STORAGE_ENABLED"):
             raise NotConfigured("storage disabled by STORAGE_ENABLED=False")
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
+        return pipeline
+
+    def spider_idle(self) -> None:
+        """Write the buffer when the crawl has nothing else to do: a worker of a shared crawl
+        (crawler.frontier) waits idle for the others, its requests in flight until stored."""
+        if self.buffer and self._flushing is None:
+            self._start_flush()
 
     @property
     def engine(self) -> Engine | None:
@@ -317,6 +332,7 @@ class StoragePipeline:
     async def _flush(self) -> bool:
         """Write a batch in a thread; what could not be written goes back to the buffer's
         head, so the order of the items is kept."""
+        cut = time.monotonic()
         batch = self.buffer[: self.batch_size]
         del self.buffer[: self.batch_size]
         run_id = getattr(self.spider, "crawl_run_id", None)
@@ -330,6 +346,8 @@ class StoragePipeline:
         if done < len(batch):
             self.buffer[:0] = batch[done:]
             return False
+        if not self.buffer:
+            self.crawler.signals.send_catch_log(items_stored, since=cut)
         return True
 
     def _give_up_on_buffer(self) -> None:

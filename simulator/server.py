@@ -26,6 +26,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self.server.hits[self.path] += 1
         self.server.referers[self.path] = self.headers.get("Referer")
+        if self.server.delay:
+            time.sleep(self.server.delay)  # a slower portal: crawls long enough to share
         page = self.server.site.pages.get(self.path)
         if page is None:
             self._send(404, b"<html><body>404</body></html>", "text/html")
@@ -61,9 +63,10 @@ class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, site: Site, port: int) -> None:
+    def __init__(self, site: Site, port: int, delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.site = site
+        self.delay = delay  # seconds before every answer
         self.hits: Counter[str] = Counter()
         self.referers: dict[str, str | None] = {}  # path -> Referer of its last request
         self.stopping = threading.Event()
@@ -75,11 +78,13 @@ class _SiteServer(ThreadingHTTPServer):
 class PortalSimulator:
     """Start/stop a set of simulated sites; ``base(key)`` is a site's root URL."""
 
-    def __init__(self, sites: Iterable[Site], ports: Iterable[int] | None = None) -> None:
+    def __init__(
+        self, sites: Iterable[Site], ports: Iterable[int] | None = None, delay: float = 0.0
+    ) -> None:
         self.sites = list(sites)
         port_list = list(ports) if ports is not None else [0] * len(self.sites)
-        self.servers = [_SiteServer(site, port) for site, port in zip(self.sites, port_list,
-                                                                       strict=True)]
+        self.servers = [_SiteServer(site, port, delay) for site, port in zip(self.sites, port_list,
+                                                                              strict=True)]
         self.threads: list[threading.Thread] = []
 
     def __enter__(self) -> PortalSimulator:

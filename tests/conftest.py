@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy.crawler import Crawler
@@ -41,10 +42,11 @@ class CrawlResult:
     log: str
 
 
-def run_crawl(database_url: str, portals_file: Path | None, *args: str,
-              settings: dict[str, str] | None = None, timeout: float = 120) -> CrawlResult:
-    """Run ``scrapy crawl portal`` exactly as a user would, in a child process."""
+def crawl_command(database_url: str, portals_file: Path | None, *args: str,
+                  settings: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of ``scrapy crawl portal`` as a user runs it."""
     env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+    env.pop("REDIS_URL", None)  # a test that wants the shared frontier says so
     if portals_file is not None:
         env["PORTALS_FILE"] = str(portals_file)
     command = [sys.executable, "-m", "scrapy", "crawl", "portal"]
@@ -52,9 +54,53 @@ def run_crawl(database_url: str, portals_file: Path | None, *args: str,
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]
+    return command, env
+
+
+def run_crawl(database_url: str, portals_file: Path | None, *args: str,
+              settings: dict[str, str] | None = None, timeout: float = 120) -> CrawlResult:
+    """Run ``scrapy crawl portal`` exactly as a user would, in a child process."""
+    command, env = crawl_command(database_url, portals_file, *args, settings=settings)
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
     return CrawlResult(proc.returncode, proc.stderr + proc.stdout)
+
+
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/9")
+
+
+@dataclass
+class RedisFrontier:
+    """A Redis database for one test: its URL and a key prefix nothing else uses."""
+
+    url: str
+    prefix: str
+    client: Any
+
+    def crawl_keys(self) -> list[str]:
+        return sorted(k.decode() for k in self.client.scan_iter(f"{self.prefix}:*"))
+
+    def settings(self, **extra: str) -> dict[str, str]:
+        return {"REDIS_URL": self.url, "FRONTIER_KEY_PREFIX": self.prefix,
+                "FRONTIER_POLL_INTERVAL": "0.1", **extra}
+
+
+@pytest.fixture
+def redis_frontier() -> Iterator[RedisFrontier]:
+    """Redis DB 9 (REDIS_TEST_URL) under a fresh key prefix, its keys deleted afterwards."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL} (start it to run this test)")
+    frontier = RedisFrontier(REDIS_TEST_URL, f"test-{uuid.uuid4().hex[:10]}", client)
+    try:
+        yield frontier
+    finally:
+        for key in frontier.crawl_keys():
+            client.delete(key)
+        client.close()
 
 
 @pytest.fixture

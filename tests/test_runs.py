@@ -26,3 +26,11 @@ def test_errors_count_page_faults_storage_failures_and_exceptions_on_a_page() ->
              "spider_exceptions/WorkerCrashed": 2, "portal/list_pages": 1}
     assert run_errors(stats) == 7
     assert run_errors({}) == 0
+
+
+def test_a_frontier_worker_that_found_every_list_page_taken_is_ok() -> None:
+    # On a shared frontier another worker may have read every list page: not a failure...
+    assert run_status({"frontier/worker": 1}, "finished") == ("ok", None)
+    # ... unless a list page failed here.
+    status, _ = run_status({"frontier/worker": 1, "portal/list_errors": 1}, "finished")
+    assert status == "failed"

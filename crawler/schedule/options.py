@@ -23,6 +23,7 @@ class SchedulerOptions:
     lease_ttl_seconds: float = 120.0
     heartbeat_seconds: float = 30.0
     parallel: int = 3
+    workers: int = 1  # crawl processes per run, on the shared frontier (crawler.frontier)
     keep_logs: int = 20  # per portal
     max_log_bytes: int = 200 * 1024 * 1024  # all portals together
     scrapy_settings: tuple[tuple[str, str], ...] = field(default_factory=tuple)

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -104,13 +105,25 @@ class PortalRunner:
             log_event("fail", logging.ERROR, portal=key, run_id=run_id, reason=str(exc))
             return RunOutcome(key, "failed", run_id, str(exc))
         timeout = self.options.timeout_for(self.registry.schedule_for(portal))
+        heartbeat = _Heartbeat(lease, self.options.heartbeat_seconds)
+        if self.options.workers <= 1:
+            return self._child(key, run_id, timeout, heartbeat)
+        # Workers on the shared Redis frontier: one crawl_runs row (and log) per process, one
+        # lease for them all; the worst outcome is the run's.
+        run_ids = [run_id] + [records.create_running(self.engine, key)
+                              for _ in range(self.options.workers - 1)]
+        with ThreadPoolExecutor(len(run_ids), thread_name_prefix=f"crawl-{key}") as pool:
+            outcomes = list(pool.map(lambda i: self._child(key, i, timeout, heartbeat), run_ids))
+        return next((o for o in outcomes if o.status in records.FINAL_BAD), outcomes[0])
+
+    def _child(self, key: str, run_id: int, timeout: float, heartbeat: _Heartbeat) -> RunOutcome:
         log_path = run_log_path(self.options.logs_dir, key, run_id)
         log_event("start", portal=key, run_id=run_id, timeout=f"{timeout:g}s", log=log_path)
         result = run_child(
             self.command(key, run_id), cwd=self.options.project_dir, env=self.child_env(),
             log_path=log_path, timeout=timeout, kill_grace=self.options.kill_grace_seconds,
             stop_event=self.stop_event, stop_grace=self.options.stop_grace_seconds,
-            check=_Heartbeat(lease, self.options.heartbeat_seconds),
+            check=heartbeat,
         )
         report = records.ChildReport(result.returncode, result.killed_reason, result.signal_used,
                                      last_line(log_path))
@@ -142,26 +155,30 @@ class _Heartbeat:
     """Renews the lease every ``every`` seconds while the child runs; asks to stop it if lost.
 
     A database error is only logged: the lease survives until its TTL, and a renewal that
-    comes too late is detected as a lost lease on the next beat.
+    comes too late is detected as a lost lease on the next beat. Shared by the workers of one
+    run (one thread each): one renewal per beat, and a lost lease stops every one of them.
     """
 
     def __init__(self, lease: Lease, every: float) -> None:
         self.lease = lease
         self.every = every
         self.last = time.monotonic()
+        self.lost: str | None = None
+        self._lock = threading.Lock()
 
     def __call__(self) -> str | None:
-        now = time.monotonic()
-        if now - self.last < self.every:
-            return None
-        self.last = now
-        try:
-            if not self.lease.renew():
-                return "lease lost (expired and taken over by another scheduler)"
-        except SQLAlchemyError as exc:
-            log_event("heartbeat_failed", logging.WARNING, portal=self.lease.portal,
-                      reason=_short(exc))
-        return None
+        with self._lock:
+            now = time.monotonic()
+            if self.lost is not None or now - self.last < self.every:
+                return self.lost
+            self.last = now
+            try:
+                if not self.lease.renew():
+                    self.lost = "lease lost (expired and taken over by another scheduler)"
+            except SQLAlchemyError as exc:
+                log_event("heartbeat_failed", logging.WARNING, portal=self.lease.portal,
+                          reason=_short(exc))
+            return self.lost
 
 
 def _short(exc: BaseException) -> str:

@@ -105,6 +105,7 @@ class PortalSpider(scrapy.Spider):
         self.targets: list[_Target] = []
         self.known: KnownArticles | None = None
         self.crawl_run_id: int | None = None  # set by crawler.runs.CrawlRunRecorder
+        self.crawl_id: str | None = None  # set by crawler.frontier when the crawl is shared
         self._requested: set[str] = set()
         # What this run saw of each section's walk (read by crawler.section_walks at the end).
         self.walks: dict[tuple[str, str], WalkReport] = {}
@@ -151,6 +152,32 @@ class PortalSpider(scrapy.Spider):
         ``max_pages`` pages further each run until the section is caught up."""
         limit = self.params.max_pages or target.portal.max_pages or self.default_max_pages
         return limit + self.walks[target.key].resume_depth
+
+    # -- the shared frontier (crawler.frontier, with REDIS_URL) --------------------------------
+
+    @property
+    def frontier_name(self) -> str:
+        """What the crawl's Redis keys are named after: the same command, the same crawl."""
+        if self.params.url and not self.params.portals:
+            return urlsplit(self.params.url).netloc.lower() or "unknown"
+        return ",".join(sorted({t.portal.key for t in self.targets})) or "none"
+
+    def dump_cb_kwargs(self, cb_kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``cb_kwargs`` as plain data for a request queued in Redis: the target's portal key
+        and section URL instead of the ``_Target`` (every worker builds the same targets)."""
+        target = cb_kwargs.get("target")
+        if isinstance(target, _Target):
+            return {**cb_kwargs, "target": (target.portal.key, target.section.url)}
+        return cb_kwargs
+
+    def load_cb_kwargs(self, data: dict[str, Any]) -> dict[str, Any]:
+        ref = data.get("target")
+        if not isinstance(ref, tuple):
+            return data
+        for target in self.targets:
+            if (target.portal.key, target.section.url) == ref:
+                return {**data, "target": target}
+        raise ValueError(f"no section {ref[1]} of portal {ref[0]} in this crawl")
 
     # -- requests -----------------------------------------------------------------------------
 

@@ -1,0 +1,55 @@
+"""scrapy-redis's priority queue, taking requests into a per-worker in-flight record.
+
+A request popped by a worker stays in Redis (with its score) until the worker has finished it,
+so that a worker that dies mid-request loses nothing: ``REAP`` puts its requests back.
+``cb_kwargs`` are stored as plain data through the spider's ``dump_cb_kwargs`` /
+``load_cb_kwargs`` (the portal spider passes a ``_Target`` object between callbacks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy.utils.request import request_from_dict
+from scrapy_redis.queue import PriorityQueue
+
+from crawler.frontier import scripts
+
+
+class FrontierQueue(PriorityQueue):
+    def __init__(
+        self, server: Any, spider: Any, key: str, serializer: Any = None, seen_key: str = ""
+    ) -> None:
+        super().__init__(server, spider, key, serializer)
+        self.seen_key = seen_key or f"{self.key}:seen"
+        self._push = server.register_script(scripts.PUSH)
+        self._pop = server.register_script(scripts.POP)
+
+    def _encode_request(self, request: Request) -> bytes:
+        data = request.to_dict(spider=self.spider)
+        dump = getattr(self.spider, "dump_cb_kwargs", None)
+        if dump is not None and data.get("cb_kwargs"):
+            data["cb_kwargs"] = dump(data["cb_kwargs"])
+        return self.serializer.dumps(data)
+
+    def _decode_request(self, encoded_request: bytes) -> Request:
+        data = self.serializer.loads(encoded_request)
+        load = getattr(self.spider, "load_cb_kwargs", None)
+        if load is not None and data.get("cb_kwargs"):
+            data["cb_kwargs"] = load(data["cb_kwargs"])
+        return request_from_dict(data, spider=self.spider)
+
+    def push(self, request: Request, fingerprint: str = "") -> bool:  # type: ignore[override]
+        """Queue ``request``; with a fingerprint, only if no worker queued it in this crawl."""
+        pushed = self._push(
+            keys=[self.key, self.seen_key],
+            args=[-request.priority, self._encode_request(request), fingerprint],
+        )
+        return bool(pushed)
+
+    def pop_into(self, inflight_key: str, field: str) -> bytes | None:
+        """Take the best request, recorded as ``field`` of the in-flight hash; its bytes
+        (decoded by the caller, which drops the entry if they cannot be decoded)."""
+        data: bytes | None = self._pop(keys=[self.key, inflight_key], args=[field])
+        return data or None

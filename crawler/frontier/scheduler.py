@@ -1,0 +1,291 @@
+"""The scheduler of a crawl shared by several processes: scrapy-redis's, made to finish.
+
+What scrapy-redis's ``Scheduler`` lacks for a crawl that must end by itself:
+
+- **Seeding and joining.** The first process claims the crawl (``SET NX`` of its id); later
+  ones join it and record the same ``crawl_id`` in ``crawl_runs``. Every process still hands
+  its start requests over: they are filtered by fingerprint like every request, so each list
+  page is queued once, and a process joining during the seeding cannot see an empty frontier.
+- **In flight.** A request taken from the queue is recorded in flight (with its serialized
+  form) until this process has finished it: callback or errback output queued, its items
+  through the pipelines and, when the storage pipeline says so, in the database. Scrapy's
+  engine keeps a request in ``_slot.inprogress`` exactly until its output is handled (there is
+  no public signal for that moment), so the scheduler compares its requests against that set.
+- **Dead workers.** Every worker renews its heartbeat every third of
+  ``FRONTIER_INFLIGHT_TIMEOUT``; the requests of a worker whose heartbeat expired, or that left
+  without finishing them (stopped), go back into the queue.
+- **The end.** A worker closes when the queue is empty and no request is in flight anywhere;
+  the last one out deletes the crawl's keys, fingerprints included, so the next crawl starts
+  afresh (and reads the list pages again).
+- **Duplicates across processes.** Every request the spider makes is filtered by fingerprint
+  in the crawl's shared set, whatever its ``dont_filter`` (the spider dedupes article URLs in
+  memory, which only holds within one process); only the retries and redirects of the
+  downloader middlewares keep their ``dont_filter``, or a retry would be dropped as seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+from redis.exceptions import RedisError
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy_redis import connection
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
+
+from crawler.frontier import scripts
+from crawler.frontier.dupefilter import FrontierDupeFilter
+from crawler.frontier.keys import FrontierKeys
+from crawler.frontier.queue import FrontierQueue
+from crawler.signals import items_stored
+
+logger = logging.getLogger(__name__)
+
+
+def new_worker_id() -> str:
+    """host:pid:random, readable in ``redis-cli`` and unique across machines and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}".replace("#", "_")
+
+
+class FrontierScheduler(Scheduler):
+    def __init__(
+        self,
+        server: Any,
+        crawler: Any,
+        *,
+        prefix: str,
+        inflight_timeout: float,
+        poll_interval: float,
+    ) -> None:
+        super().__init__(server, persist=True)
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.prefix = prefix
+        self.inflight_timeout = inflight_timeout
+        self.poll_interval = poll_interval
+        self.worker = new_worker_id()
+        self.keys: FrontierKeys | None = None
+        self.crawl_id: str | None = None
+        self._taken: dict[str, Request] = {}  # in-flight field -> the request being processed
+        self._unstored: list[tuple[float, str]] = []  # (finished at, field) until stored
+        self._hold_for_storage = False
+        self._serial = 0
+        self._next_beat = 0.0
+        self._loop: LoopingCall | None = None
+        self._heartbeat = server.register_script(scripts.HEARTBEAT)
+        self._claim = server.register_script(scripts.CLAIM)
+        self._reap_script = server.register_script(scripts.REAP)
+        self._leave = server.register_script(scripts.LEAVE)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FrontierScheduler:
+        settings = crawler.settings
+        server = connection.get_redis_from_settings(settings)
+        server.ping()  # fail at start-up, not at the first request
+        scheduler = cls(
+            server,
+            crawler,
+            prefix=settings.get("FRONTIER_KEY_PREFIX") or "portal-crawler",
+            inflight_timeout=max(1.0, settings.getfloat("FRONTIER_INFLIGHT_TIMEOUT", 300.0)),
+            poll_interval=max(0.05, settings.getfloat("FRONTIER_POLL_INTERVAL", 0.5)),
+        )
+        crawler.signals.connect(scheduler._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(scheduler._spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(scheduler._items_stored, signal=items_stored)
+        return scheduler
+
+    # -- open / close -------------------------------------------------------------------------
+
+    def open(self, spider: Any) -> None:
+        self.spider = spider
+        self.keys = keys = FrontierKeys(self.prefix, getattr(spider, "frontier_name", spider.name))
+        self.queue = FrontierQueue(
+            self.server, spider, keys.queue, self.serializer, seen_key=keys.seen
+        )
+        self.df = FrontierDupeFilter(
+            self.server, keys.seen, self.crawler,
+            debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"),
+        )
+        new_id = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+        started, crawl_id = self._claim(
+            keys=[keys.crawl, keys.workers], args=[new_id, self.worker, self.inflight_timeout]
+        )
+        self.crawl_id = crawl_id.decode() if isinstance(crawl_id, bytes) else str(crawl_id)
+        spider.crawl_id = self.crawl_id  # recorded in crawl_runs by crawler.runs
+        self.stats.set_value("frontier/worker", 1)
+        self.stats.set_value("frontier/started_crawl", int(started))
+        self._next_beat = time.monotonic() + self.inflight_timeout / 3
+        logger.info(
+            "frontier %s: %s crawl %s as worker %s (%d requests queued)",
+            keys.name, "started" if started else "joined", self.crawl_id, self.worker,
+            len(self.queue),
+        )
+        self._loop = LoopingCall(self._tick)
+        self._loop.start(self.poll_interval, now=False)
+
+    def close(self, reason: str) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        assert self.keys is not None
+        keys = self.keys
+        try:
+            self._reconcile()
+            # The pipelines are closed (before the scheduler): their last batch is written,
+            # unless storage gave up on it, and then these requests go back to the queue.
+            if not self.stats.get_value("storage/lost_items"):
+                self._release([field for _, field in self._unstored])
+                self._unstored.clear()
+            left = len(self._taken) + len(self._unstored)
+            deleted = self._leave(
+                keys=[keys.queue, keys.inflight, keys.workers, keys.seen, keys.crawl],
+                args=[self.worker],
+            )
+        except RedisError as exc:
+            logger.error("frontier %s: cannot leave the crawl cleanly: %s", keys.name, exc)
+            return
+        if left:
+            logger.warning(
+                "frontier %s: %d requests not finished here go back to the queue",
+                keys.name, left,
+            )
+        logger.info(
+            "frontier %s: worker %s left (%s)%s", keys.name, self.worker, reason,
+            "; crawl complete, its keys deleted" if deleted else "",
+        )
+
+    # -- queue --------------------------------------------------------------------------------
+
+    def enqueue_request(self, request: Request) -> bool:
+        follow_up = "retry_times" in request.meta or "redirect_times" in request.meta
+        fingerprint = "" if follow_up and request.dont_filter else self.df.request_fingerprint(
+            request
+        )
+        if not self.queue.push(request, fingerprint):
+            self.df.log(request, self.spider)
+            self.stats.inc_value("frontier/filtered")
+            return False
+        self.stats.inc_value("frontier/queued")
+        return True
+
+    def next_request(self) -> Request | None:
+        assert self.keys is not None
+        self._reconcile()
+        self._serial += 1
+        field = f"{self.worker}#{self._serial}"
+        data = self.queue.pop_into(self.keys.inflight, field)
+        if data is None:
+            return None
+        try:
+            request = self.queue._decode_request(data)
+        except Exception:  # noqa: BLE001 - a request this code cannot read must not loop
+            logger.exception("frontier %s: dropping a request that cannot be decoded",
+                             self.keys.name)
+            self.stats.inc_value("frontier/undecodable")
+            self._release([field])
+            return None
+        self._taken[field] = request
+        self.stats.inc_value("frontier/taken")
+        return request
+
+    def has_pending_requests(self) -> bool:
+        return len(self.queue) > 0
+
+    # -- in flight ----------------------------------------------------------------------------
+
+    def _in_progress(self) -> set[Request]:
+        slot = getattr(self.crawler.engine, "_slot", None)
+        return getattr(slot, "inprogress", set()) if slot is not None else set()
+
+    def _reconcile(self) -> None:
+        """Requests the engine has finished leave ``_taken``: released now, or once stored."""
+        if not self._taken:
+            return
+        busy = self._in_progress()
+        done = [field for field, request in self._taken.items() if request not in busy]
+        if not done:
+            return
+        for field in done:
+            del self._taken[field]
+        if self._hold_for_storage:
+            now = time.monotonic()
+            self._unstored.extend((now, field) for field in done)
+        else:
+            self._release(done)
+
+    def _release(self, fields: list[str]) -> None:
+        if fields and self.keys is not None:
+            self.server.hdel(self.keys.inflight, *fields)
+
+    def _items_stored(self, since: float) -> None:
+        """Every item handed to storage before ``since`` (monotonic) is in the database."""
+        self._reconcile()
+        stored = [field for at, field in self._unstored if at <= since]
+        if stored:
+            self._unstored = [(at, field) for at, field in self._unstored if at > since]
+            self._release(stored)
+
+    def _spider_opened(self, spider: Any) -> None:
+        # The item pipelines are open now (after the scheduler): hold finished requests in
+        # flight until their items are stored when a pipeline announces it.
+        itemproc = getattr(getattr(self.crawler.engine, "scraper", None), "itemproc", None)
+        self._hold_for_storage = any(
+            getattr(p, "sends_items_stored", False) for p in getattr(itemproc, "middlewares", ())
+        )
+        self.stats.set_value("frontier/held_until_stored", int(self._hold_for_storage))
+
+    # -- liveness and the end -----------------------------------------------------------------
+
+    def _reap(self) -> int:
+        assert self.keys is not None
+        requeued = int(self._reap_script(
+            keys=[self.keys.workers, self.keys.inflight, self.keys.queue]
+        ))
+        if requeued:
+            self.stats.inc_value("frontier/requeued", requeued)
+            logger.warning(
+                "frontier %s: %d requests of dead or stopped workers back in the queue",
+                self.keys.name, requeued,
+            )
+        return requeued
+
+    def _tick(self) -> None:
+        assert self.keys is not None
+        try:
+            self._reconcile()
+            now = time.monotonic()
+            if now >= self._next_beat:
+                self._heartbeat(keys=[self.keys.workers],
+                                args=[self.worker, self.inflight_timeout])
+                self._next_beat = now + self.inflight_timeout / 3
+                self._reap()
+        except RedisError as exc:
+            logger.warning("frontier %s: Redis unavailable: %s", self.keys.name, exc)
+            return
+        # Other workers queue requests too: look at the queue again (the engine's own
+        # heartbeat comes every 5 s only).
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule()
+
+    def _spider_idle(self, spider: Any) -> None:
+        """Close only when the whole crawl is done, not just this worker's share of it."""
+        assert self.keys is not None
+        try:
+            self._reconcile()
+            self._reap()
+            pipe = self.server.pipeline(transaction=True)
+            pipe.zcard(self.keys.queue).hlen(self.keys.inflight)
+            queued, in_flight = pipe.execute()
+        except RedisError as exc:
+            logger.warning("frontier %s: Redis unavailable: %s", self.keys.name, exc)
+            raise DontCloseSpider from exc
+        # This worker's own finished-but-unstored requests do not keep it open: closing
+        # writes them (the pipelines close before the scheduler), or gives them back.
+        if queued or in_flight > len(self._unstored):
+            raise DontCloseSpider
