@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.db import make_engine, upgrade_database
+from crawler.liveness import identity
 from crawler.models import CrawlRun, utcnow
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class CrawlRunRecorder:
             with self.engine.begin() as conn:
                 if self.run_id is not None:
                     conn.execute(
-                        update(CrawlRun).where(CrawlRun.id == self.run_id).values(status="running")
+                        update(CrawlRun).where(CrawlRun.id == self.run_id)
+                        .values(status="running", **identity())
                     )
                 else:
                     self.run_id = conn.execute(
@@ -94,6 +96,7 @@ class CrawlRunRecorder:
                             trigger=self.trigger,
                             started_at=utcnow(),
                             status="running",
+                            **identity(),
                         )
                         .returning(CrawlRun.__table__.c.id)
                     ).scalar_one()
@@ -107,6 +110,9 @@ class CrawlRunRecorder:
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         status, message = run_status(stats, reason)
+        if self.run_id is None:  # nothing recorded: not a run monitoring can see, so not ok
+            status, message = "failed", "the run could not be recorded in crawl_runs"
+        self.crawler.stats.set_value("crawlrun/status", status)  # the crawl's exit code
         values = {
             "finished_at": utcnow(),
             "status": status,

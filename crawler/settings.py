@@ -14,6 +14,8 @@ import os
 BOT_NAME = "portal-crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` with checked arguments, one-line errors and exit codes (crawler/commands/).
+COMMANDS_MODULE = "crawler.commands"
 
 # A real, contactable identity: portals' admins see who crawls them and why.
 USER_AGENT = (

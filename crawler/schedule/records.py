@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
 
 from crawler.models import CrawlRun, utcnow
 from crawler.schedule.lease import crawl_leases
@@ -138,3 +138,30 @@ def last_runs(engine: Engine) -> dict[str, dict[str, object]]:
 
 def last_started(engine: Engine) -> dict[str, datetime]:
     return {portal: row["started_at"] for portal, row in last_runs(engine).items()}  # type: ignore[misc]
+
+
+def covers(key: str) -> ColumnElement[bool]:
+    """Runs whose ``portal`` label names ``key``: alone, or in a list such as ``a,key,b``.
+
+    A plain ``scrapy crawl portal`` crawls every enabled portal in one process and records one
+    row labelled with all their keys; it is a run of each of them.
+    """
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    label = runs.c.portal
+    return or_(label == key, label.like(f"{escaped},%", escape="\\"),
+               label.like(f"%,{escaped}", escape="\\"),
+               label.like(f"%,{escaped},%", escape="\\"))
+
+
+def last_runs_covering(engine: Engine, keys: list[str]) -> dict[str, dict[str, object]]:
+    """The latest-started run (skips excluded) that crawled each of ``keys``, alone or not."""
+    result: dict[str, dict[str, object]] = {}
+    with engine.connect() as conn:
+        for key in keys:
+            row = conn.execute(
+                select(runs).where(runs.c.status != "skipped", covers(key))
+                .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1)
+            ).first()
+            if row is not None:
+                result[key] = dict(row._mapping)
+    return result

@@ -34,7 +34,7 @@ class PortalStatus:
 def portal_statuses(registry: PortalRegistry, engine: Engine,
                     now: datetime | None = None) -> list[PortalStatus]:
     now = now or utcnow()
-    last = records.last_runs(engine)
+    last = records.last_runs_covering(engine, [p.key for p in registry.enabled()])
     result = []
     for portal in registry.enabled():
         schedule = registry.schedule_for(portal)
@@ -58,6 +58,8 @@ def portal_statuses(registry: PortalRegistry, engine: Engine,
         local = started.astimezone(ZoneInfo(schedule.timezone)).strftime("%Y-%m-%d %H:%M:%S")
         line = (f"{portal.key:<16} {local:<19} {row['status']!s:<8} {row['items_new']!s:>5} "
                 f"{row['items_duplicate']!s:>5} {row['errors']!s:>6} {duration:>9}  {state}")
+        if row["portal"] != portal.key:
+            line += f" (run {row['id']} of {row['portal']})"
         if state == "OVERDUE":
             line += f" (last start {age:.0f}s ago, expected every {period:.0f}s)"
         elif state != "OK" and row["message"]:
