@@ -141,3 +141,20 @@ def export(fmt: str, since: datetime | None, portal: str | None, output: Path | 
     finally:
         engine.dispose()
     click.echo(f"exported {count} articles" + (f" to {output}" if output else ""), err=True)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True)
+def report(output: Path) -> None:
+    """One self-contained HTML page of charts (opens offline): volume, reprints, tags, health."""
+    from crawler.report.data import load
+    from crawler.report.page import render
+
+    engine = _engine()
+    try:
+        data = load(engine)
+    finally:
+        engine.dispose()
+    output.write_text(render(data), encoding="utf-8")
+    click.echo(f"report written to {output}", err=True)
