@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -89,3 +90,15 @@ def test_bad_database_url_is_one_line_and_exit_2() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("portal: invalid configuration: DATABASE_URL 'garbage'")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_check_shows_field_by_field_what_a_profile_extracts_live(
+        simulator: object, portals_file: Path) -> None:
+    key = simulator.servers[0].site.key  # type: ignore[attr-defined]
+    result = portal("check", key, url="sqlite://", portals_file=portals_file)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"list page: [1-9]\d* article links \(generic rules\)", result.stdout)
+    for field in ("title", "published_at", "source_hint", "body"):
+        assert re.search(rf"^  {field} +\S", result.stdout, re.M), result.stdout
+    unknown = portal("check", "nosuch", url="sqlite://", portals_file=portals_file)
+    assert unknown.returncode == 2 and "portals[nosuch]: no such portal" in unknown.stderr

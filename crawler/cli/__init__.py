@@ -158,3 +158,20 @@ def report(output: Path) -> None:
         engine.dispose()
     output.write_text(render(data), encoding="utf-8")
     click.echo(f"report written to {output}", err=True)
+
+
+@main.command()
+@click.argument("target", metavar="KEY|URL")
+def check(target: str) -> None:
+    """Fetch one section page and one article live; show what each field extracts to."""
+    from urllib.error import URLError
+
+    from crawler.cli.check import check as run_check
+
+    try:
+        good = run_check(target, os.environ.get("PORTALS_FILE") or None, click.echo)
+    except ConfigError as exc:
+        _fail(f"invalid configuration: {exc}", EXIT_CONFIG)
+    except (URLError, OSError) as exc:
+        _fail(f"check: fetch failed: {exc}", EXIT_FAILED)
+    sys.exit(EXIT_OK if good else EXIT_FAILED)
