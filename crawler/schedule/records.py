@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
 
+from crawler.exitcodes import EXIT_FAILED
 from crawler.models import CrawlRun, utcnow
 from crawler.schedule.lease import crawl_leases
 
@@ -78,7 +79,9 @@ def settle(engine: Engine, run_id: int, report: ChildReport) -> tuple[str, str |
     if report.killed_reason is not None:
         status = "killed"
         message = f"{report.killed_reason}, stopped with {report.signal_used}{child_said}"
-    elif row.status == "running" or (report.returncode or 0) != 0:
+    elif row.status == "running" or (report.returncode or 0) != 0 and not (
+            # a crawl exits 1 when its run is not ok (crawler.exitcodes): its record says why
+            row.status in FINAL_BAD and report.returncode == EXIT_FAILED):
         status = "failed"
         how = (f"killed by signal {-report.returncode}" if report.returncode is not None
                and report.returncode < 0 else f"exited with code {report.returncode}")
