@@ -132,6 +132,7 @@ STORAGE_WORKERS = int(os.environ.get("STORAGE_WORKERS", "-1"))
 
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 100,
+    "crawler.coverage.CoverageRecorder": 105,  # run_coverage: extraction health per run
     "crawler.shutdown.BoundedShutdown": 110,
     "crawler.gc_tuning.GcTuning": 120,
 }
@@ -139,6 +140,8 @@ EXTENSIONS = {
 # open: the collector took ~10% of the crawl process with Python's defaults (crawler.gc_tuning).
 GC_FREEZE = True
 GC_THRESHOLD = [5000, 20, 20]  # gc.set_threshold; empty keeps Python's (700, 10, 10)
+COVERAGE_ENABLED = True
+COVERAGE_MIN_BODY_CHARS = 200  # a shorter body counts as not extracted
 CRAWLRUN_TRIGGER = os.environ.get("CRAWL_TRIGGER", "manual")  # the scheduler passes 'schedule'
 # Seconds after SIGTERM/Ctrl-C before downloads still open are aborted (see crawler.shutdown);
 # below the scheduler's --kill-grace, so a stopped crawl still stores its batch and its run.

@@ -1,4 +1,7 @@
-"""Full-text search over articles' title and body, for ``portal search``.
+"""Full-text search over articles' title and body (``portal search``) and ``run_coverage``.
+
+- ``run_coverage``: per run and portal, the share of stored articles with each field and the
+  list-page yield (crawler.coverage), for the extraction health alarm of ``--status``.
 
 - SQLite: an FTS5 table ``articles_fts`` with the trigram tokenizer (Chinese has no spaces to
   split words on; trigrams match any substring of 3+ characters), an external-content table
@@ -15,8 +18,11 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.exc import DBAPIError
+
+from crawler.models import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
@@ -48,6 +54,20 @@ PG_INDEX = ("CREATE INDEX IF NOT EXISTS ix_articles_text_trgm ON articles "
 
 
 def upgrade() -> None:
+    op.create_table(
+        "run_coverage",
+        sa.Column("run_id", sa.Integer(), sa.ForeignKey("crawl_runs.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("portal", sa.String(200), primary_key=True),
+        sa.Column("articles", sa.Integer(), nullable=False, server_default="0"),
+        *(sa.Column(name, sa.Float(), nullable=True)
+          for name in ("title", "published_at", "author", "source", "body")),
+        sa.Column("list_pages", sa.Integer(), nullable=True),
+        sa.Column("article_links", sa.Integer(), nullable=True),
+        sa.Column("yield_per_page", sa.Float(), nullable=True),
+        sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_run_coverage_portal_run", "run_coverage", ["portal", "run_id"])
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         for statement in SQLITE_UP:
@@ -62,6 +82,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_run_coverage_portal_run", table_name="run_coverage")
+    op.drop_table("run_coverage")
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         for statement in SQLITE_DOWN:
