@@ -38,4 +38,4 @@ bench-dedup: $(STAMP)
 	$(PY) bench/dedup_scaling.py
 
 clean:
-	rm -rf $(VENV) data/portal.db data/portal.db-* data/demo-portals.yaml
+	rm -rf $(VENV) data/portal.db data/portal.db-* data/demo.db data/demo.db-* data/demo-portals.yaml

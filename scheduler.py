@@ -26,6 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import ConfigError
 from crawler.db import DEFAULT_DATABASE_URL, make_engine, sqlite_path, upgrade_database
+from crawler.dburl import check_database_url
+from crawler.exitcodes import EXIT_CONFIG, EXIT_DATABASE
 from crawler.profiles import PortalRegistry, load_portals
 from crawler.schedule import records
 from crawler.schedule.jobs import plan
@@ -35,8 +37,6 @@ from crawler.schedule.service import install_stop_signals, serve
 from crawler.schedule.status import portal_statuses, render
 
 PROJECT_DIR = Path(__file__).resolve().parent
-EXIT_CONFIG = 2
-EXIT_DATABASE = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +89,7 @@ def _absolute_database_url(url: str) -> str:
 
 
 def build_options(args: argparse.Namespace, registry: PortalRegistry) -> SchedulerOptions:
+    check_database_url(args.database_url)  # DatabaseUrlError is a ValueError: exit 2, one line
     settings = []
     for item in args.settings:
         name, sep, value = item.partition("=")
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         registry = load_portals(args.portals_file)
         options = build_options(args, registry)
     except (ConfigError, ValueError) as exc:
-        print(f"scheduler.py: invalid configuration: {exc}", file=sys.stderr)
+        print("scheduler.py: invalid configuration: " + " ".join(str(exc).split()),
+              file=sys.stderr)
         return EXIT_CONFIG
     engine = make_engine(options.database_url)
     try:
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             except ConfigError as exc:  # --portal naming no profile
                 print(f"scheduler.py: {exc}", file=sys.stderr)
                 return EXIT_CONFIG
-            if code != 0:
+            if code != 0 or sys.stdout.isatty():  # at a terminal always; under cron: trouble
                 print(summary)
             return code
         return serve(options, registry, engine, stop_event)

@@ -145,3 +145,26 @@ class ArticleTag(Base):
     score: Mapped[float] = mapped_column(Float, default=1.0)
 
     __table_args__ = (Index("ix_article_tags_tag", "tag_id"),)
+
+
+class RunCoverage(Base):
+    """Extraction health of one run for one portal (crawler.coverage): shares 0..1."""
+
+    __tablename__ = "run_coverage"
+
+    run_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    portal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[float | None] = mapped_column(Float)
+    published_at: Mapped[float | None] = mapped_column(Float)
+    author: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[float | None] = mapped_column(Float)
+    body: Mapped[float | None] = mapped_column(Float)
+    list_pages: Mapped[int | None] = mapped_column(Integer)
+    article_links: Mapped[int | None] = mapped_column(Integer)
+    yield_per_page: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_run_coverage_portal_run", "portal", "run_id"),)

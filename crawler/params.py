@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -16,6 +17,24 @@ class SpiderArgumentError(ValueError):
     """A ``-a name=value`` argument is wrong; the message says which and how to fix it."""
 
 
+# Every argument the spider takes, with the example shown when a name is misspelt.
+ARGUMENTS = {
+    "portal": "portal=KEY[,KEY]",
+    "url": "url=SECTION_URL",
+    "section": "section=NAME",
+    "max_pages": "max_pages=N",
+    "refresh": "refresh=1",
+}
+
+
+def unknown_argument_message(name: str) -> str:
+    """Name the closest valid argument first: ``-a max_page=1`` is a typo, not a new idea."""
+    close = difflib.get_close_matches(name.lower(), ARGUMENTS, n=1, cutoff=0.6)
+    hint = f"did you mean -a {ARGUMENTS[close[0]]}? " if close else ""
+    return (f"unknown argument -a {name}=...; {hint}valid arguments: "
+            + ", ".join(ARGUMENTS.values()))
+
+
 @dataclass(frozen=True)
 class PortalSpiderParams:
     portals: tuple[str, ...] = ()  # empty: every enabled profile
@@ -26,13 +45,9 @@ class PortalSpiderParams:
 
     @classmethod
     def from_kwargs(cls, **kwargs: object) -> PortalSpiderParams:
-        known = {"portal", "url", "section", "max_pages", "refresh"}
-        unknown = sorted(set(kwargs) - known)
+        unknown = sorted(set(kwargs) - set(ARGUMENTS))
         if unknown:
-            raise SpiderArgumentError(
-                f"unknown argument -a {unknown[0]}=...; use one of: "
-                "portal=KEY[,KEY], url=SECTION_URL, section=NAME, max_pages=N, refresh=1"
-            )
+            raise SpiderArgumentError(unknown_argument_message(unknown[0]))
         portals: tuple[str, ...] = ()
         raw_portal = kwargs.get("portal")
         if raw_portal is not None:

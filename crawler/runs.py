@@ -7,8 +7,6 @@ that is down must still show up as a ``failed`` run for monitoring).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import uuid
 from typing import Any
 
@@ -18,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.db import make_engine, upgrade_database
+from crawler.liveness import identity
 from crawler.models import CrawlRun, utcnow
 
 logger = logging.getLogger(__name__)
@@ -87,8 +86,7 @@ class CrawlRunRecorder:
         # (kept in Redis by crawler.frontier), a one-process crawl gets an id of its own.
         worker = {
             "crawl_id": getattr(spider, "crawl_id", None) or uuid.uuid4().hex,
-            "host": socket.gethostname()[:255],
-            "pid": os.getpid(),
+            **identity(),  # host and pid: a later start marks the row if this process dies
         }
         try:
             self.engine = make_engine(self.database_url)
@@ -122,6 +120,9 @@ class CrawlRunRecorder:
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         status, message = run_status(stats, reason)
+        if self.run_id is None:  # nothing recorded: not a run monitoring can see, so not ok
+            status, message = "failed", "the run could not be recorded in crawl_runs"
+        self.crawler.stats.set_value("crawlrun/status", status)  # the crawl's exit code
         values = {
             "finished_at": utcnow(),
             "status": status,

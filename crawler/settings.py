@@ -13,6 +13,8 @@ import os
 BOT_NAME = "portal-crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` with checked arguments, one-line errors and exit codes (crawler/commands/).
+COMMANDS_MODULE = "crawler.commands"
 
 # A real, contactable identity: portals' admins see who crawls them and why.
 USER_AGENT = (
@@ -102,6 +104,7 @@ FRONTIER_POLL_INTERVAL = 0.5  # seconds between looks at the shared queue when i
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 100,
     "crawler.section_walks.SectionWalkRecorder": 105,
+    "crawler.coverage.CoverageRecorder": 106,  # run_coverage: extraction health per run
     "crawler.shutdown.BoundedShutdown": 110,
     "crawler.gc_tuning.GcTuning": 120,
 }
@@ -109,6 +112,8 @@ EXTENSIONS = {
 # open: the collector took ~10% of the crawl process with Python's defaults (crawler.gc_tuning).
 GC_FREEZE = True
 GC_THRESHOLD = [5000, 20, 20]  # gc.set_threshold; empty keeps Python's (700, 10, 10)
+COVERAGE_ENABLED = True
+COVERAGE_MIN_BODY_CHARS = 200  # a shorter body counts as not extracted
 CRAWLRUN_TRIGGER = os.environ.get("CRAWL_TRIGGER", "manual")  # the scheduler passes 'schedule'
 # Seconds after SIGTERM/Ctrl-C before downloads still open are aborted (see crawler.shutdown);
 # below the scheduler's --kill-grace, so a stopped crawl still stores its batch and its run.

@@ -44,6 +44,13 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TAXONOMY_FILE = DATA_DIR / "taxonomy.yaml"
 DEFAULT_USERDICT_FILE = DATA_DIR / "jieba_userdict.txt"
+KEYWORD_STOPWORDS_FILE = DATA_DIR / "keyword_stopwords.txt"  # reporting filler: 据介绍, 相比
+
+
+def _read_stop_words(path: Path) -> frozenset[str]:
+    """One word a line, ``#`` comments: a list people extend without touching code."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
 DEFAULT_MAX_KEYWORDS = 8
 DEFAULT_LEAD_CHARS = 300
 
@@ -453,7 +460,8 @@ class Tagger:
         self._stop_words = taxonomy.stop_words
         if keywords_enabled and max_keywords > 0:
             self._extractor = _keyword_extractor(str(userdict) if userdict else None)
-            self._stop_words = taxonomy.stop_words | self._extractor.builtin_stop_words
+            self._stop_words = (taxonomy.stop_words | self._extractor.builtin_stop_words
+                                | _read_stop_words(KEYWORD_STOPWORDS_FILE))
 
     @staticmethod
     def _build_automaton(taxonomy: Taxonomy) -> tuple[ahocorasick_rs.AhoCorasick, list[_Pattern]]:

@@ -1,7 +1,10 @@
 """``make demo``: serve the sample portals on 127.0.0.1, run the real crawl, show the database.
 
 Runs exactly the command a user runs (``scrapy crawl portal``) with ``PORTALS_FILE`` pointing
-at the local sample portals, into ``DATABASE_URL`` (default ``sqlite:///data/portal.db``).
+at the local sample portals, into its own database ``data/demo.db`` (``DEMO_DATABASE_URL`` to
+change it), so a demo never mixes sample articles into the real ``data/portal.db``. The sample
+portals stop with the demo; the last lines say how to look at the result and how to serve them
+again.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from crawler.db import DEFAULT_DATABASE_URL, normalize_url
+from crawler.db import normalize_url
 from simulator.server import PortalSimulator
 from simulator.sites import build_all
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_DATABASE_URL = "sqlite:///data/demo.db"
 EXAMPLE_SQL = """\
 SELECT substr(title, 1, 16) AS title, portal, source, is_reprint, duplicate_of, industries
 FROM article_view
@@ -41,7 +45,7 @@ def _width(value: str) -> int:
 
 
 def main() -> int:
-    database_url = normalize_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    database_url = normalize_url(os.environ.get("DEMO_DATABASE_URL", DEMO_DATABASE_URL))
     with PortalSimulator(build_all(faults=False)) as sim:
         portals_file = sim.write_profiles(ROOT / "data" / "demo-portals.yaml")
         for server in sim.servers:
@@ -51,7 +55,8 @@ def main() -> int:
         command = [sys.executable, "-m", "scrapy", "crawl", "portal",
                    "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0",
                    "-s", "LOG_LEVEL=WARNING"]
-        print(f"\n$ PORTALS_FILE={portals_file.relative_to(ROOT)} scrapy crawl portal\n")
+        print(f"\n$ DATABASE_URL={database_url} PORTALS_FILE={portals_file.relative_to(ROOT)} "
+              "scrapy crawl portal\n")
         proc = subprocess.run(command, cwd=ROOT, env=env)
         if proc.returncode != 0:
             print(f"crawl failed with exit code {proc.returncode}", file=sys.stderr)
@@ -75,7 +80,27 @@ def main() -> int:
                          ["title", "portal", "source", "is_reprint", "duplicate_of",
                           "industries"]))
     engine.dispose()
+    print(_next_steps(database_url))
     return 0
+
+
+def _next_steps(database_url: str) -> str:
+    """The exact commands to look at the result: nothing is left running after the demo."""
+    sqlite_file = database_url.removeprefix("sqlite:///")
+    return f"""
+The sample portals have stopped; nothing is left running. Look at the result:
+
+  . .venv/bin/activate
+  export DATABASE_URL={database_url}
+  portal report -o report.html        # then open report.html in a browser
+  portal search 伺服系统               # ranked full-text search, each story once
+  portal runs                          # the crawl run
+  sqlite3 {sqlite_file} "SELECT portal, count(*) FROM articles GROUP BY portal"
+
+Serve the sample portals again (Ctrl-C stops them) and crawl them from another terminal:
+  python -m simulator.server --no-faults
+  PORTALS_FILE=data/demo-portals.yaml DATABASE_URL={database_url} scrapy crawl portal
+"""
 
 
 if __name__ == "__main__":

@@ -27,10 +27,8 @@ from simulator.sites import GKONG_REPRINTS, Site, build_autonet, build_drive, bu
 from tests.conftest import ROOT, crawl_command, run_crawl
 from tests.test_crawl import rows
 
-# In-process extraction and storage: the worker pools are on their way out, and two cores run
-# three crawls here. Two downloads per portal at a time, so the slowed portals take a while.
-WORKER_SETTINGS = {"EXTRACTION_WORKERS": "0", "STORAGE_WORKERS": "0",
-                   "CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
+# Two downloads per portal at a time, so the slowed portals take a while.
+WORKER_SETTINGS = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
 
 
 def big_sites(gkong_seed0: int = 1000, gkong_articles: int = 45,

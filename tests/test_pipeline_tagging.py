@@ -358,3 +358,12 @@ def test_shipped_userdict_format() -> None:
     for line in lines:
         word, freq, tag = line.split(" ")
         assert word and freq.isdigit() and tag.isalpha(), line
+
+
+def test_reporting_filler_is_never_a_keyword() -> None:
+    """据介绍/相比/交流/深入 (crawler/data/keyword_stopwords.txt) say nothing about the story."""
+    tagger = Tagger(load_taxonomy())
+    body = "据介绍，相比去年，双方深入交流了伺服电机国产化。" * 3
+    tags = tagger.tag("据介绍，相比去年深入交流", body)
+    keywords = {t.name for t in tags if t.kind == "keyword"}
+    assert not keywords & {"据介绍", "相比", "交流", "深入"}

@@ -405,7 +405,7 @@ def test_crashing_portal_is_recorded_failed_while_the_other_keeps_its_schedule(
         code = sched.stop()
     assert code == 0
     failed = finished(db_url, "autonet", "failed")[0]
-    assert "crawl exited with code 1 without recording its end" in str(failed["message"])
+    assert "crawl exited with code 2 without recording its end" in str(failed["message"])
     assert "portals[autonet]" in str(failed["message"])  # the last log line says why
     assert failed["finished_at"] is not None
 

@@ -18,8 +18,7 @@ def test_a_run_with_workers_is_one_crawl_of_several_recorded_processes(
     with PortalSimulator([build_gkong(n_articles=24, per_page=6)], delay=0.05) as sim:
         portals = write_profiles(tmp_path / "portals.yaml", sim, {"interval": "1h"})
         args = scheduler_args(sqlite_url, portals, tmp_path / "logs", "--once", "--workers", "2")
-        for name, value in redis_frontier.settings(EXTRACTION_WORKERS="0",
-                                                   STORAGE_WORKERS="0").items():
+        for name, value in redis_frontier.settings().items():
             args += ["-s", f"{name}={value}"]
         result = run_cli(*args[2:])
         hits = sim.hits("gkong")

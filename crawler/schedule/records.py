@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
 
+from crawler.exitcodes import EXIT_FAILED
 from crawler.models import CrawlRun, utcnow
 from crawler.schedule.lease import crawl_leases
 
@@ -78,7 +79,9 @@ def settle(engine: Engine, run_id: int, report: ChildReport) -> tuple[str, str |
     if report.killed_reason is not None:
         status = "killed"
         message = f"{report.killed_reason}, stopped with {report.signal_used}{child_said}"
-    elif row.status == "running" or (report.returncode or 0) != 0:
+    elif row.status == "running" or (report.returncode or 0) != 0 and not (
+            # a crawl exits 1 when its run is not ok (crawler.exitcodes): its record says why
+            row.status in FINAL_BAD and report.returncode == EXIT_FAILED):
         status = "failed"
         how = (f"killed by signal {-report.returncode}" if report.returncode is not None
                and report.returncode < 0 else f"exited with code {report.returncode}")
@@ -138,3 +141,30 @@ def last_runs(engine: Engine) -> dict[str, dict[str, object]]:
 
 def last_started(engine: Engine) -> dict[str, datetime]:
     return {portal: row["started_at"] for portal, row in last_runs(engine).items()}  # type: ignore[misc]
+
+
+def covers(key: str) -> ColumnElement[bool]:
+    """Runs whose ``portal`` label names ``key``: alone, or in a list such as ``a,key,b``.
+
+    A plain ``scrapy crawl portal`` crawls every enabled portal in one process and records one
+    row labelled with all their keys; it is a run of each of them.
+    """
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    label = runs.c.portal
+    return or_(label == key, label.like(f"{escaped},%", escape="\\"),
+               label.like(f"%,{escaped}", escape="\\"),
+               label.like(f"%,{escaped},%", escape="\\"))
+
+
+def last_runs_covering(engine: Engine, keys: list[str]) -> dict[str, dict[str, object]]:
+    """The latest-started run (skips excluded) that crawled each of ``keys``, alone or not."""
+    result: dict[str, dict[str, object]] = {}
+    with engine.connect() as conn:
+        for key in keys:
+            row = conn.execute(
+                select(runs).where(runs.c.status != "skipped", covers(key))
+                .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1)
+            ).first()
+            if row is not None:
+                result[key] = dict(row._mapping)
+    return result

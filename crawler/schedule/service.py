@@ -15,6 +15,8 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from sqlalchemy import Engine
 
+from crawler.liveness import MESSAGE as PROCESS_GONE
+from crawler.liveness import mark_gone_runs
 from crawler.profiles import PortalRegistry
 from crawler.schedule import records
 from crawler.schedule.events import log_event
@@ -34,6 +36,9 @@ def install_stop_signals(stop_event: threading.Event) -> None:
 
 
 def recover(engine: Engine) -> None:
+    # Manual and scheduled runs of this host whose process died (kill -9, OOM): "process gone".
+    for run_id in mark_gone_runs(engine):
+        log_event("recover", logging.WARNING, run_id=run_id, status="failed", reason=PROCESS_GONE)
     for run_id in records.recover_orphans(engine):
         log_event("recover", logging.WARNING, run_id=run_id, status="failed",
                   reason="left running by a crash")

@@ -11,10 +11,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.models import utcnow
 from crawler.profiles import PortalRegistry
 from crawler.schedule import records
+from crawler.schedule.coverage_check import coverage_drops
 from crawler.schedule.jobs import period_seconds
 
 OVERDUE_FACTOR = 2.0
@@ -23,7 +25,7 @@ OVERDUE_FACTOR = 2.0
 @dataclass(frozen=True)
 class PortalStatus:
     portal: str
-    state: str  # OK, FAILED, KILLED, OVERDUE, NEVER RUN
+    state: str  # OK, FAILED, KILLED, OVERDUE, NEVER RUN, COVERAGE (extraction dropped)
     line: str
 
     @property
@@ -34,7 +36,7 @@ class PortalStatus:
 def portal_statuses(registry: PortalRegistry, engine: Engine,
                     now: datetime | None = None) -> list[PortalStatus]:
     now = now or utcnow()
-    last = records.last_runs(engine)
+    last = records.last_runs_covering(engine, [p.key for p in registry.enabled()])
     result = []
     for portal in registry.enabled():
         schedule = registry.schedule_for(portal)
@@ -54,16 +56,30 @@ def portal_statuses(registry: PortalRegistry, engine: Engine,
             state = "OVERDUE"
         else:
             state = "OK"
+        drops = _drops(engine, portal.key) if state == "OK" else []
+        if drops:
+            state = "COVERAGE"
         duration = f"{(finished - started).total_seconds():.1f}s" if finished else "running"
         local = started.astimezone(ZoneInfo(schedule.timezone)).strftime("%Y-%m-%d %H:%M:%S")
         line = (f"{portal.key:<16} {local:<19} {row['status']!s:<8} {row['items_new']!s:>5} "
                 f"{row['items_duplicate']!s:>5} {row['errors']!s:>6} {duration:>9}  {state}")
+        if row["portal"] != portal.key:
+            line += f" (run {row['id']} of {row['portal']})"
         if state == "OVERDUE":
             line += f" (last start {age:.0f}s ago, expected every {period:.0f}s)"
+        elif state == "COVERAGE":
+            line += " (extraction dropped against its recent runs: " + ", ".join(drops) + ")"
         elif state != "OK" and row["message"]:
             line += f" ({str(row['message'])[:200]})"
         result.append(PortalStatus(portal.key, state, line))
     return result
+
+
+def _drops(engine: Engine, key: str) -> list[str]:
+    try:
+        return coverage_drops(engine, key)
+    except SQLAlchemyError:  # a database from before migration 0006: nothing to compare
+        return []
 
 
 def render(statuses: list[PortalStatus]) -> str:

@@ -1,0 +1,91 @@
+"""Extraction health per portal and run, in ``run_coverage``: did the fields still come out?
+
+A portal that redesigns its pages rarely breaks a crawl outright: the run stays ``ok`` while
+titles, dates or bodies quietly stop being extracted. At spider close (after the pipelines
+have flushed) this extension reads the run's stored rows back by ``crawl_run_id`` and records,
+per portal, the share of articles with a title, a publication time, an author, a source and a
+body of at least ``COVERAGE_MIN_BODY_CHARS`` characters, and the list-page yield (article
+links per list page; the spider counts these per run, so only a run of one portal gets it).
+``portal status`` and ``scheduler.py --status`` compare the last row with the portal's own
+recent runs (``crawler.schedule.coverage_check``). No pipeline changes: storage is the truth.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from crawler.db import make_engine
+from crawler.models import Article, RunCoverage, utcnow
+
+logger = logging.getLogger(__name__)
+FIELDS = ("title", "published_at", "author", "source", "body")
+
+
+def measure(engine: Engine, run_id: int, min_body: int) -> list[dict[str, Any]]:
+    """One row of shares per portal for the articles stored by ``run_id``."""
+    a = Article.__table__
+
+    def share(condition: Any) -> Any:
+        return func.avg(case((condition, 1.0), else_=0.0))
+
+    query = (select(a.c.portal, func.count().label("articles"),
+                    share(func.length(func.coalesce(a.c.title, "")) > 0).label("title"),
+                    share(a.c.published_at.is_not(None)).label("published_at"),
+                    share(func.length(func.coalesce(a.c.author, "")) > 0).label("author"),
+                    share(func.length(func.coalesce(a.c.source, "")) > 0).label("source"),
+                    share(func.length(func.coalesce(a.c.body, "")) >= min_body).label("body"))
+             .where(a.c.crawl_run_id == run_id).group_by(a.c.portal))
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+class CoverageRecorder:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.database_url: str = crawler.settings.get("DATABASE_URL")
+        self.min_body = crawler.settings.getint("COVERAGE_MIN_BODY_CHARS", 200)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CoverageRecorder:
+        if not crawler.settings.getbool("COVERAGE_ENABLED", True):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        run_id = getattr(spider, "crawl_run_id", None)
+        if run_id is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        list_pages = int(stats.get("portal/list_pages", 0))
+        links = int(stats.get("portal/article_links", 0))
+        label = str(getattr(spider, "run_label", ""))
+        engine = make_engine(self.database_url)
+        try:
+            rows = measure(engine, run_id, self.min_body)
+            if "," not in label and label and not any(r["portal"] == label for r in rows):
+                rows.append({"portal": label, "articles": 0})  # the yield still counts
+            values = []
+            for row in rows:
+                single = row["portal"] == label
+                values.append({
+                    **{f: row.get(f) for f in FIELDS}, "run_id": run_id,
+                    "portal": row["portal"], "articles": row["articles"],
+                    "list_pages": list_pages if single else None,
+                    "article_links": links if single else None,
+                    "yield_per_page": (links / list_pages) if single and list_pages else None,
+                    "recorded_at": utcnow()})
+            if values:
+                with engine.begin() as conn:
+                    conn.execute(RunCoverage.__table__.insert(), values)
+        except SQLAlchemyError as exc:
+            logger.error("cannot record the extraction coverage of run %s: %s", run_id, exc)
+        finally:
+            engine.dispose()

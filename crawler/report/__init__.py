@@ -1,0 +1,1 @@
+"""``portal report``: one self-contained HTML page about what was crawled (crawler.report.page)."""
