@@ -24,6 +24,7 @@ import functools
 import logging
 import math
 import re
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +79,7 @@ _NUMBERISH = re.compile(
 )
 _HAS_WORD_CHAR = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 _UNSEEN = object()
-_IDF_CACHE_WORDS = 200_000  # ~30 MB at most
+_IDF_CACHE_WORDS = 20_000  # ~3 MB at most: a news vocabulary is small
 
 
 def _fold(text: str) -> str:
@@ -362,18 +363,18 @@ class _KeywordExtractor:
     """
 
     def __init__(self, userdict: str | None) -> None:
-        import jieba.analyse
         import rjieba
 
         tokenizer = rjieba.Jieba()
         if userdict:
             for word, freq, tag in _read_userdict(userdict):
                 tokenizer.add_word(word, freq, tag)
-        tfidf = jieba.analyse.TFIDF()
         self._cut = tokenizer.cut
-        self.idf: dict[str, float] = tfidf.idf_freq
-        self.median_idf: float = tfidf.median_idf
-        self.builtin_stop_words: frozenset[str] = frozenset(tfidf.stop_words)
+        # Not ``jieba.analyse.TFIDF``: importing jieba.analyse loads jieba's part-of-speech
+        # tables (~110 MB) and its IDF dict takes ~40 MB more, most of a crawl's memory.
+        self.idf = _IdfTable.of_jieba()
+        self.median_idf: float = self.idf.median
+        self.builtin_stop_words: frozenset[str] = _JIEBA_STOP_WORDS
         self._idf_of: dict[str, float | None] = {}
 
     def extract(
@@ -410,6 +411,68 @@ class _KeywordExtractor:
         idf = self.idf.get(word, self.median_idf) if shaped else None
         self._idf_of[word] = idf
         return idf
+
+
+# jieba.analyse's own stop words (KeywordExtractor.STOP_WORDS), which keywords never are.
+_JIEBA_STOP_WORDS = frozenset((
+    "the", "of", "is", "and", "to", "in", "that", "we", "for", "an", "are", "by", "be", "as",
+    "on", "with", "can", "if", "from", "which", "you", "it", "this", "then", "at", "have",
+    "all", "not", "one", "has", "or",
+))
+
+
+class _IdfTable:
+    """jieba's IDF table (``jieba/analyse/idf.txt``, 270,000 words) in ~5 MB instead of ~40.
+
+    The words, sorted, live in one string; a lookup is a binary search over it. That costs a
+    few microseconds, paid once per distinct word thanks to the extractor's cache.
+    """
+
+    def __init__(self, entries: list[tuple[str, float]]) -> None:
+        entries.sort()
+        self._text = "\n".join(word for word, _ in entries)
+        starts, position = array("I"), 0
+        for word, _ in entries:
+            starts.append(position)
+            position += len(word) + 1
+        self._starts = starts
+        self._values = array("d", (value for _, value in entries))
+        values = sorted(self._values)
+        self.median = values[len(values) // 2] if values else 0.0
+
+    @classmethod
+    def of_jieba(cls) -> _IdfTable:
+        import importlib.util
+
+        spec = importlib.util.find_spec("jieba")
+        assert spec is not None and spec.origin is not None
+        path = Path(spec.origin).parent / "analyse" / "idf.txt"
+        entries = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word, _, value = line.strip().partition(" ")
+            if word and value:
+                entries.append((word, float(value)))
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def _word(self, i: int) -> str:
+        start = self._starts[i]
+        end = self._starts[i + 1] - 1 if i + 1 < len(self._starts) else len(self._text)
+        return self._text[start:end]
+
+    def get(self, word: str, default: float) -> float:
+        lo, hi = 0, len(self._starts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._word(mid) < word:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(self._starts) and self._word(lo) == word:
+            return self._values[lo]
+        return default
 
 
 @functools.lru_cache(maxsize=4)
