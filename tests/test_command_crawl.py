@@ -106,7 +106,7 @@ def test_failed_crawl_exits_1_and_marks_runs_of_dead_processes(
     assert (rows["killed-9"].status, rows["killed-9"].message) == ("failed", "process gone")
     assert rows["alive"].status == "running"  # this test process still runs
     assert rows["other-host"].status == "running"  # not our pids to judge
-    crawl = rows["127.0.0.1"]
+    crawl = rows["127.0.0.1:1"]  # a url-only crawl is keyed by host and port
     assert crawl.status == "failed" and crawl.host == host and crawl.pid
 
 

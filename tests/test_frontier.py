@@ -181,7 +181,9 @@ def test_workers_exit_when_done_and_the_next_crawl_reads_the_list_pages_again(
         wait_all(start_workers(2, sqlite_url, portals, redis_frontier.settings(), tmp_path),
                  timeout=60)
         hits = sim.hits("gkong")
-    assert hits["/news/index.html"] == 2  # read again: its fingerprint left with the crawl
+    # Read again: its fingerprint left with the crawl. (A worker that starts only after the
+    # other has finished the whole crawl reads it once more, as a crawl of its own.)
+    assert hits["/news/index.html"] in (2, 3)
     assert all(hits[path] == 1 for path in new)
     articles = [p for p in hits if p.startswith("/news/2024/")]
     assert all(hits[p] == 1 for p in articles)  # nothing stored was downloaded again
