@@ -42,6 +42,8 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 HTTPERROR_ALLOW_ALL = False
+# Only http(s): a link or redirect to file://, s3://, ftp:// or data: is never fetched.
+DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
@@ -88,6 +90,9 @@ STORAGE_BATCH_SIZE = 50  # rows per transaction: one commit per item is the slow
 STORAGE_BACKLOG_BATCHES = 4  # full batches waiting for a slow database before items wait too
 STORAGE_CLOSE_RETRIES = 3  # tries to write what is left when the crawl ends
 STORAGE_CLOSE_RETRY_DELAY = 1.0  # seconds between them
+# Articles still unstored after those retries go to a JSONL spool the next run replays first.
+# Empty: spool/ beside the SQLite file (data/spool), data/spool/<host>-<db> for PostgreSQL.
+STORAGE_SPOOL_DIR = os.environ.get("STORAGE_SPOOL_DIR", "")
 
 EXTENSIONS = {
     "crawler.runs.CrawlRunRecorder": 100,
