@@ -44,6 +44,10 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 HTTPERROR_ALLOW_ALL = False
 # Only http(s): a link or redirect to file://, s3://, ftp:// or data: is never fetched.
 DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+# No loopback/private/link-local/reserved addresses except the portals' own hosts: checked on
+# every DNS answer and on IP-literal requests (crawler.address_guard).
+TWISTED_DNS_RESOLVER = "crawler.address_guard.GuardedResolver"
+DOWNLOADER_MIDDLEWARES = {"crawler.address_guard.AddressGuardMiddleware": 60}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
