@@ -47,7 +47,10 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 # No loopback/private/link-local/reserved addresses except the portals' own hosts: checked on
 # every DNS answer and on IP-literal requests (crawler.address_guard).
 TWISTED_DNS_RESOLVER = "crawler.address_guard.GuardedResolver"
-DOWNLOADER_MIDDLEWARES = {"crawler.address_guard.AddressGuardMiddleware": 60}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.address_guard.AddressGuardMiddleware": 60,
+    "crawler.request_budget.RequestBudgetMiddleware": 70,
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
@@ -60,6 +63,9 @@ PORTALS_FILE = os.environ.get("PORTALS_FILE", "")  # empty: crawler/data/portals
 
 # Spider.
 PORTAL_MAX_PAGES = 5  # list pages per section unless -a max_pages=N
+# Requests per crawl (retries, redirects included) before it closes as "request_budget": the
+# last bound on calendar/generated-link traps. 0: none.
+PORTAL_REQUEST_BUDGET = 20000
 # A walk is caught up after this many list pages in a row with nothing new (and at least as
 # deep as an unfinished earlier walk went): see crawler.section_walks.
 PORTAL_CAUGHT_UP_PAGES = 2
