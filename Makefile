@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint eval bench bench-dedup install clean
+.PHONY: demo test faults lint eval bench bench-dedup install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+# Fault injection, long runs included (kills, database outages); prints the figures table.
+faults: $(STAMP)
+	$(PY) -m pytest -q -s -m '' tests/faults
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

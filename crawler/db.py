@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -59,11 +60,44 @@ def make_engine(url: str, *, writer: bool = True) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin if writer else _sqlite_on_begin_read)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args=_pg_connect_args())
+
+
+# Bounded waits: a stalled server or a stuck lock gives an error (storage keeps or spools the
+# batch), never a crawl hanging forever. Environment variables, since make_engine is called
+# by scripts and the scheduler as well as by crawls.
+_SQLITE_BUSY_TIMEOUT = float(os.environ.get("DB_SQLITE_BUSY_TIMEOUT", "60"))
+
+
+def _pg_connect_args() -> dict[str, Any]:
+    connect = int(float(os.environ.get("DB_CONNECT_TIMEOUT", "10")))
+    statement_ms = int(float(os.environ.get("DB_STATEMENT_TIMEOUT", "30")) * 1000)
+    lock_ms = int(float(os.environ.get("DB_LOCK_TIMEOUT", "30")) * 1000)
+    return {
+        "connect_timeout": connect,
+        "options": f"-c statement_timeout={statement_ms} -c lock_timeout={lock_ms}",
+        # A server that vanishes mid-transaction (cut cable) is noticed by TCP keepalive.
+        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+
+
+def spool_dir_for(database_url: str, configured: str = "") -> Path:
+    """Where storage spools articles for ``database_url``: ``STORAGE_SPOOL_DIR`` if set, else
+    ``spool/`` beside a SQLite file (``data/spool`` for the default database), else
+    ``data/spool/<host>-<database>`` so a spool is only replayed into its own database."""
+    if configured:
+        return Path(configured)
+    url = normalize_url(database_url)
+    path = sqlite_path(url)
+    if path is not None:
+        return path.parent / "spool"
+    parsed = make_url(url)
+    return Path("data/spool") / f"{parsed.host or 'local'}-{parsed.database or 'db'}"
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +105,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -44,6 +44,9 @@ def run_status(stats: dict[str, Any], reason: str) -> tuple[str, str | None]:
             f" ({errors})" if errors else ""
         )
     if stats.get("storage/failed_batches"):
+        spooled = stats.get("storage/spooled_items")
+        if spooled and not stats.get("storage/lost_items"):
+            return "failed", f"storage failed: spooled {spooled} articles for the next run"
         return "failed", "storage failed: some articles could not be written"
     return "ok", None
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy import signals
@@ -44,7 +44,8 @@ STOP_END = "end"  # no next page
 STOP_CAUGHT_UP = "caught_up"  # enough pages in a row with nothing new, past resume_depth
 STOP_LIMIT = "max_pages"  # the page limit, with new articles still appearing
 STOP_FAILED = "list_failed"  # a list page could not be read
-COMPLETE_STOPS = frozenset({STOP_END, STOP_CAUGHT_UP})
+STOP_LOOP = "pager_loop"  # the next page is one already walked: the pager goes round
+COMPLETE_STOPS = frozenset({STOP_END, STOP_CAUGHT_UP, STOP_LOOP})
 
 
 @dataclass
@@ -57,6 +58,7 @@ class WalkReport:
     deepest: int = 0
     stop: str | None = None  # None: the walk never stopped (interrupted)
     article_failures: int = 0
+    walked: set[str] = field(default_factory=set, repr=False)  # list page URLs read this run
 
     def complete(self) -> bool:
         return self.stop in COMPLETE_STOPS and not self.article_failures

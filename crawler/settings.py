@@ -44,6 +44,15 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 HTTPERROR_ALLOW_ALL = False
+# Only http(s): a link or redirect to file://, s3://, ftp:// or data: is never fetched.
+DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+# No loopback/private/link-local/reserved addresses except the portals' own hosts: checked on
+# every DNS answer and on IP-literal requests (crawler.address_guard).
+TWISTED_DNS_RESOLVER = "crawler.address_guard.GuardedResolver"
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.address_guard.AddressGuardMiddleware": 60,
+    "crawler.request_budget.RequestBudgetMiddleware": 70,
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
@@ -56,6 +65,9 @@ PORTALS_FILE = os.environ.get("PORTALS_FILE", "")  # empty: crawler/data/portals
 
 # Spider.
 PORTAL_MAX_PAGES = 5  # list pages per section unless -a max_pages=N
+# Requests per crawl (retries, redirects included) before it closes as "request_budget": the
+# last bound on calendar/generated-link traps. 0: none.
+PORTAL_REQUEST_BUDGET = 20000
 # A walk is caught up after this many list pages in a row with nothing new (and at least as
 # deep as an unfinished earlier walk went): see crawler.section_walks.
 PORTAL_CAUGHT_UP_PAGES = 2
@@ -90,6 +102,9 @@ STORAGE_BATCH_SIZE = 50  # rows per transaction: one commit per item is the slow
 STORAGE_BACKLOG_BATCHES = 4  # full batches waiting for a slow database before items wait too
 STORAGE_CLOSE_RETRIES = 3  # tries to write what is left when the crawl ends
 STORAGE_CLOSE_RETRY_DELAY = 1.0  # seconds between them
+# Articles still unstored after those retries go to a JSONL spool the next run replays first.
+# Empty: spool/ beside the SQLite file (data/spool), data/spool/<host>-<db> for PostgreSQL.
+STORAGE_SPOOL_DIR = os.environ.get("STORAGE_SPOOL_DIR", "")
 
 # Scale-out (crawler/frontier): with REDIS_URL the scheduler queue and the request fingerprints
 # live in Redis, and the same command started in N processes (on N machines) shares one crawl.

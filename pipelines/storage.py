@@ -27,11 +27,12 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from crawler.db import DriverStatement, make_engine, upgrade_database
+from crawler.db import DriverStatement, make_engine, spool_dir_for, upgrade_database
 from crawler.items import ArticleItem, Tag
 from crawler.models import Article, ArticleTag, utcnow
 from crawler.signals import items_stored
 from pipelines.dedup import DedupIndex
+from pipelines.spool import read_spool, spool_files, write_spool
 
 logger = logging.getLogger(__name__)
 
@@ -254,6 +255,8 @@ class StoragePipeline:
         self.retry_delay = settings.getfloat("STORAGE_CLOSE_RETRY_DELAY")
         self.buffer: list[ArticleItem] = []
         self.writer = ArticleWriter.from_crawler(crawler)
+        self.spool_dir = spool_dir_for(settings.get("DATABASE_URL"),
+                                       settings.get("STORAGE_SPOOL_DIR") or "")
         self._flushing: asyncio.Task[bool] | None = None
 
     @classmethod
@@ -277,6 +280,24 @@ class StoragePipeline:
     def open_spider(self, spider: Any = None) -> None:
         self.spider = spider if spider is not None else self.crawler.spider
         self.writer.open()
+        self._replay_spool()
+
+    def _replay_spool(self) -> None:
+        """Store what earlier crawls spooled, oldest first, before anything new: the same
+        writer, so dedup decides as if they had been stored then. A file goes only once all
+        its items are stored; if the database fails again it stays for the next run."""
+        run_id = getattr(self.spider, "crawl_run_id", None)
+        for path in spool_files(self.spool_dir):
+            items = list(read_spool(path))
+            for start in range(0, len(items), self.batch_size):
+                batch = items[start : start + self.batch_size]
+                if self.writer.write(batch, run_id) < len(batch):
+                    logger.error("storage: spool %s not replayed, the database failed; kept",
+                                 path)
+                    return
+            path.unlink()
+            self.stats.inc_value("storage/replayed_items", len(items))
+            logger.info("storage: replayed %d spooled articles from %s", len(items), path)
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         self.buffer.append(item)
@@ -351,8 +372,23 @@ class StoragePipeline:
         return True
 
     def _give_up_on_buffer(self) -> None:
+        """The database stayed away: spool the buffer for the next run (the run still counts
+        as failed, so operators see it); lost only if the spool cannot be written either."""
+        if not self.buffer:
+            return
+        self.stats.inc_value("storage/failed_batches")
+        try:
+            path = write_spool(self.spool_dir, self.buffer)
+        except OSError as exc:
+            logger.error("storage: cannot spool to %s (%s)", self.spool_dir, exc)
+        else:
+            self.stats.inc_value("storage/spooled_items", len(self.buffer))
+            logger.error(
+                "storage: spooled %d articles to %s, the database stayed unavailable; "
+                "the next run stores them first", len(self.buffer), path)
+            self.buffer.clear()
+            return
         if self.buffer:
-            self.stats.inc_value("storage/failed_batches")
             self.stats.inc_value("storage/lost_items", len(self.buffer))
             logger.error(
                 "storage: giving up on %d articles, the database stayed unavailable",

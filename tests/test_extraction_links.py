@@ -281,3 +281,14 @@ def test_heldback_government_notice_list():
     assert [u for u, _ in links.articles] == [
         f"{PAGER_ROOT}/zwgk/tzgg/202403/t20240308_{500 + i}.html" for i in range(15)
     ]
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["file:///etc/passwd", "ftp://www.example.cn/news/p2.html", "http://evil.example.com/p2.html",
+     "javascript:next()"],
+)
+def test_a_profile_next_page_selector_gets_the_same_site_and_scheme_checks(href):
+    html = page(f'<a class="more" href="{href}">more</a>')
+    links = classify_list_page(html, BASE, SITE, next_page_selector="a.more")
+    assert links.next_pages == []

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from crawler.items import ArticleItem, Tag
+from pipelines.spool import item_from_json, item_to_json, write_spool
 from pipelines.storage import StoragePipeline
 from tests.conftest import project_crawler
 
@@ -132,7 +133,7 @@ def test_a_database_outage_keeps_the_batch_and_loses_nothing(sqlite_url, monkeyp
     assert count(sqlite_url, "SELECT count(DISTINCT url) FROM articles") == 5
 
 
-def test_a_database_that_stays_away_is_counted_not_swallowed(tmp_path):
+def test_a_database_that_stays_away_is_counted_and_spooled_for_the_next_run(tmp_path):
     url = f"sqlite:///{tmp_path / 'gone.db'}"
     pipeline = open_pipeline(url, STORAGE_CLOSE_RETRY_DELAY=0)
     assert pipeline.engine is not None
@@ -143,7 +144,37 @@ def test_a_database_that_stays_away_is_counted_not_swallowed(tmp_path):
     pipeline.engine.begin = dead_begin  # type: ignore[method-assign]
     feed(pipeline, item(1), close=True)
     assert pipeline.stats.get_value("storage/failed_batches") == 1
-    assert pipeline.stats.get_value("storage/lost_items") == 1
+    assert pipeline.stats.get_value("storage/spooled_items") == 1
+    assert not pipeline.stats.get_value("storage/lost_items")
+    assert list((tmp_path / "spool").glob("*.jsonl"))
+
+    # The database is back: the next run stores the spooled article first, then the spool goes.
+    again = open_pipeline(url)
+    assert again.stats.get_value("storage/replayed_items") == 1
+    feed(again, close=True)
+    assert count(url, "SELECT count(*) FROM articles") == 1
+    assert not list((tmp_path / "spool").glob("*.jsonl"))
+
+
+def test_a_half_written_last_spool_line_is_skipped_and_the_rest_replayed(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    path = write_spool(tmp_path / "spool", [item(1), item(2)])
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(item_to_json(item(3))[:40])  # killed mid-line
+    pipeline = open_pipeline(url)
+    feed(pipeline, close=True)
+    assert count(url, "SELECT count(*) FROM articles") == 2
+    assert not path.exists()
+
+
+def test_a_spooled_item_keeps_its_fields_tags_and_dates():
+    original = item(7)
+    original.published_at = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    original.tags = [Tag("自动化", "industry", 0.5)]
+    back = item_from_json(item_to_json(original))
+    assert back.published_at == original.published_at
+    assert back.tags == original.tags
+    assert back.url == original.url and back.body == original.body
 
 
 def test_a_row_the_database_rejects_does_not_block_the_others(sqlite_url):

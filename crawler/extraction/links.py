@@ -114,9 +114,12 @@ def classify_list_page(
     pattern = re.compile(article_url_pattern) if article_url_pattern else None
 
     if next_page_selector:
+        # A profile's selector is trusted for where the pager is, not for where it points: the
+        # same same-site and http(s) checks as generic links.
         result.next_pages = [
-            strip_tracking(urljoin(page_url, h))
-            for h in _select(selector, next_page_selector, "href")
+            strip_tracking(u)
+            for u in (urljoin(page_url, h) for h in _select(selector, next_page_selector, "href"))
+            if _fetchable(u, domains)
         ][:1]
     else:
         result.next_pages = pager.next_pages(anchors, hrefs, root, page_url, domains, page_number)
@@ -126,13 +129,18 @@ def classify_list_page(
             (urljoin(page_url, href), "") for href in _select(selector, list_links_selector, "href")
         ]
         result.articles = dedupe(
-            (strip_tracking(u), t) for u, t in candidates if on_site(u, domains)
+            (strip_tracking(u), t) for u, t in candidates if _fetchable(u, domains)
         )
     else:
         result.articles = _generic_article_links(anchors, hrefs, page_url, domains, pattern)
     next_urls = set(result.next_pages)
     result.articles = [(u, t) for u, t in result.articles if u not in next_urls]
     return result
+
+
+def _fetchable(url: str, domains: tuple[str, ...]) -> bool:
+    """http(s) and on one of the portal's sites: never file://, ftp:// or another host."""
+    return url.lower().startswith(("http://", "https://")) and on_site(url, domains)
 
 
 def _select(selector: Selector, query: str, attribute: str) -> list[str]:

@@ -49,6 +49,7 @@ from crawler.section_walks import (
     STOP_END,
     STOP_FAILED,
     STOP_LIMIT,
+    STOP_LOOP,
     WalkReport,
     list_page_walked,
     load_resume_depths,
@@ -259,7 +260,10 @@ class PortalSpider(scrapy.Spider):
         # Pages an unfinished earlier walk already reached do not count towards "caught up":
         # what lies past them was never seen.
         known_run = 0 if new or page <= walk.resume_depth else known_run + 1
-        stop = self._walk_stop(target, page, known_run, bool(links.next_pages))
+        walk.walked.update(strip_tracking(u) for u in (response.url, _requested_url(response)))
+        looped = bool(links.next_pages) and all(u in walk.walked for u in links.next_pages)
+        stop = STOP_LOOP if looped else self._walk_stop(target, page, known_run,
+                                                          bool(links.next_pages))
         if stop is None:
             for next_url in links.next_pages:
                 yield self._list_request(target, next_url, page + 1, known_run)
@@ -405,6 +409,7 @@ _STOP_WORDS = {
     STOP_CAUGHT_UP: "caught up: nothing new on the last pages",
     STOP_LIMIT: "page limit",
     STOP_FAILED: "list page unreadable",
+    STOP_LOOP: "next page already walked",
 }
 
 
@@ -426,3 +431,8 @@ def _ad_hoc_portal(url: str, section: str | None) -> Portal:
         if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme):
             site = f"{site}:{parts.port}"
     return Portal(key=site, name=site, sections=(Section(section or "新闻", strip_tracking(url)),))
+
+
+def _requested_url(response: Response) -> str:
+    """The URL asked for (before redirects), or the response URL when there was no request."""
+    return response.request.url if response.request is not None else response.url
