@@ -24,10 +24,9 @@ KILLS = 5
 
 @pytest.mark.faults_long
 @pytest.mark.parametrize("stop_signal", [
-    # Known gap: nothing marks the crawl_runs row of a kill -9'd crawl (the recorder does not
-    # record host/pid yet, so no later run can tell it is dead).
-    pytest.param(signal.SIGKILL, marks=pytest.mark.xfail(
-        strict=True, reason="kill -9 leaves its crawl_runs row 'running'")),
+    # The next crawl's start marks the row of a kill -9'd crawl 'failed' ("process gone"):
+    # the recorder writes host and pid (crawler/liveness.py).
+    signal.SIGKILL,
     signal.SIGTERM,
 ], ids=["kill-9", "SIGTERM"])
 def test_crawls_stopped_at_random_moments_lose_and_duplicate_nothing(
