@@ -180,8 +180,9 @@ def stored(db: Path) -> int:
 def redis_answers(url: str) -> bool:
     """A Redis to share the frontier on, and the frontier support to use it."""
     try:
-        import crawler.frontier  # noqa: F401
         import redis
+
+        import crawler.frontier  # noqa: F401
     except ImportError:
         return False
     try:
