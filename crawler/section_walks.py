@@ -157,14 +157,15 @@ class SectionWalkRecorder:
             self.crawler.stats.inc_value("section_walks/errors")
 
     def _upsert(self, portal: str, section_url: str, change: Any) -> None:
-        """Read-modify-write of one row in one transaction (the storage lock is not needed:
-        a lost update can only lower ``resume_depth`` of a walk that another crawl of the same
-        section, which the scheduler's lease prevents, was doing at the same moment)."""
+        """Read-modify-write of one row in one transaction, the row locked (``FOR UPDATE`` on
+        PostgreSQL; SQLite's writer transactions are exclusive anyway): the workers of one
+        crawl on a shared frontier record the same section at the same time, and a lost
+        update would lower ``resume_depth``."""
         if self.engine is None:
             return
         run_id = getattr(self.crawler.spider, "crawl_run_id", None)
         with self.engine.begin() as conn, Session(bind=conn) as session:
-            row = session.get(SectionWalk, (portal, section_url))
+            row = session.get(SectionWalk, (portal, section_url), with_for_update=True)
             if row is None:
                 row = SectionWalk(portal=portal, section_url=section_url, caught_up=False,
                                   resume_depth=0, last_depth=0)

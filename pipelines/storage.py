@@ -74,10 +74,9 @@ class ArticleWriter:
         index = DedupIndex.from_crawler(crawler) if settings.getbool("DEDUP_ENABLED") else None
         return cls(settings, crawler.stats, index)
 
-    def open(self, *, upgrade: bool = True) -> None:
+    def open(self) -> None:
         self.engine = make_engine(self.database_url)
-        if upgrade:
-            upgrade_database(self.engine)
+        upgrade_database(self.engine)
 
     def close(self) -> None:
         if self.engine is not None:

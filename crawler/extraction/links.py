@@ -76,8 +76,7 @@ def list_page_links(
     list_links_selector: str | None = None,
     next_page_selector: str | None = None,
 ) -> ListPageLinks:
-    """Decode (``decode_html``) and classify a downloaded list page: one picklable call, so
-    that the spider can run it in its extraction worker, off the crawl process."""
+    """Decode (``decode_html``) and classify a downloaded list page, as the spider gets it."""
     html_text, _ = decode_html(body, encoding_hint)
     return classify_list_page(
         html_text,

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -192,14 +192,9 @@ class PortalSpider(scrapy.Spider):
                 logger.info("section %s (%s): an earlier walk did not finish; walking at least "
                             "%d list pages deep", target.section.url, target.portal.key,
                             report.resume_depth)
-        for request in self._start_requests():
-            yield request
-
-    def _start_requests(self) -> Iterator[scrapy.Request]:
         if not self.targets:
             logger.error("no portal to crawl: every profile is disabled or none matched")
         for target in self.targets:
-            self.walks.setdefault(target.key, WalkReport(*target.key))
             yield self._list_request(target, target.section.url, 1, 0)
 
     def _list_request(

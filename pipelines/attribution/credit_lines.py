@@ -9,6 +9,7 @@ for writers) and any "original link" URL.  :mod:`.decide` ranks the evidence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipelines.attribution import writers
@@ -184,19 +185,19 @@ def scan(text: str, where: str, aliases: SourceAliases, ev: Evidence | None = No
 
 def scan_bare_outlet(text: str, where: str, aliases: SourceAliases, ev: Evidence) -> None:
     """An outlet printed right after the dateline's time without a label."""
-    for line in prepare(text).split("\n"):
-        m = _BARE_OUTLET_RE.search(line)
-        if m:
-            name, url, status = resolve(m.group("who"), aliases)
-            if status == "outlet":
-                ev.claims.append(Claim(name, url, where))
-                return
+    _first_outlet(text, _BARE_OUTLET_RE.search, where, aliases, ev)
 
 
 def scan_edition(text: str, where: str, aliases: SourceAliases, ev: Evidence) -> None:
     """A newspaper edition line in the footer (``《光明日报》( 2022年02月13日 02版)``)."""
+    _first_outlet(text, _EDITION_RE.match, where, aliases, ev)
+
+
+def _first_outlet(text: str, find: Callable[[str], re.Match[str] | None], where: str,
+                  aliases: SourceAliases, ev: Evidence) -> None:
+    """The claim of the first line where ``find`` names an outlet (group ``who``)."""
     for line in prepare(text).split("\n"):
-        m = _EDITION_RE.match(line)
+        m = find(line)
         if m:
             name, url, status = resolve(m.group("who"), aliases)
             if status == "outlet":
