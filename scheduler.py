@@ -24,17 +24,17 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.config import ConfigError
-from crawler.db import DEFAULT_DATABASE_URL, make_engine, sqlite_path, upgrade_database
-from crawler.dburl import check_database_url
+from crawler.config.loading import ConfigError
+from crawler.config.profiles import PortalRegistry, load_portals
 from crawler.exitcodes import EXIT_CONFIG, EXIT_DATABASE
-from crawler.profiles import PortalRegistry, load_portals
 from crawler.schedule import records
 from crawler.schedule.jobs import plan
 from crawler.schedule.once import run_once
 from crawler.schedule.options import DEFAULT_TIMEOUT_SECONDS, SchedulerOptions, parse_duration
 from crawler.schedule.service import install_stop_signals, serve
 from crawler.schedule.status import portal_statuses, render
+from crawler.storage.dburl import check_database_url
+from crawler.storage.engine import DEFAULT_DATABASE_URL, make_engine, sqlite_path, upgrade_database
 
 PROJECT_DIR = Path(__file__).resolve().parent
 

@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine  # noqa: E402
 
-from crawler.db import make_engine, upgrade_database  # noqa: E402
 from crawler.items import ArticleItem  # noqa: E402
+from crawler.storage.engine import make_engine, upgrade_database  # noqa: E402
 from pipelines.dedup import (  # noqa: E402
     ANCHOR_BAND,
     ANCHORS,

@@ -47,17 +47,18 @@ HTTPERROR_ALLOW_ALL = False
 # Only http(s): a link or redirect to file://, s3://, ftp:// or data: is never fetched.
 DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 # No loopback/private/link-local/reserved addresses except the portals' own hosts: checked on
-# every DNS answer and on IP-literal requests (crawler.address_guard).
-TWISTED_DNS_RESOLVER = "crawler.address_guard.GuardedResolver"
+# every DNS answer and on IP-literal requests (crawler.middlewares.address_guard).
+TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.address_guard.AddressGuardMiddleware": 60,
-    "crawler.request_budget.RequestBudgetMiddleware": 70,
+    "crawler.middlewares.address_guard.AddressGuardMiddleware": 60,
+    "crawler.middlewares.request_budget.RequestBudgetMiddleware": 70,
 }
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-LOG_FORMATTER = "crawler.logformat.QuietLogFormatter"  # no per-page DEBUG records above DEBUG
+# No per-page DEBUG records above DEBUG.
+LOG_FORMATTER = "crawler.extensions.logformat.QuietLogFormatter"
 
 # Where things are.
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/portal.db")
@@ -69,7 +70,7 @@ PORTAL_MAX_PAGES = 5  # list pages per section unless -a max_pages=N
 # last bound on calendar/generated-link traps. 0: none.
 PORTAL_REQUEST_BUDGET = 20000
 # A walk is caught up after this many list pages in a row with nothing new (and at least as
-# deep as an unfinished earlier walk went): see crawler.section_walks.
+# deep as an unfinished earlier walk went): see crawler.runs.section_walks.
 PORTAL_CAUGHT_UP_PAGES = 2
 SECTION_WALKS_ENABLED = True
 PORTAL_ARTICLE_PRIORITY = 10  # queued articles before queued list pages (the next list page is
@@ -117,20 +118,22 @@ FRONTIER_INFLIGHT_TIMEOUT = 120.0
 FRONTIER_POLL_INTERVAL = 0.5  # seconds between looks at the shared queue when idle
 
 EXTENSIONS = {
-    "crawler.runs.CrawlRunRecorder": 100,
-    "crawler.section_walks.SectionWalkRecorder": 105,
-    "crawler.coverage.CoverageRecorder": 106,  # run_coverage: extraction health per run
-    "crawler.shutdown.BoundedShutdown": 110,
-    "crawler.gc_tuning.GcTuning": 120,
+    "crawler.runs.recorder.CrawlRunRecorder": 100,
+    "crawler.runs.section_walks.SectionWalkRecorder": 105,
+    "crawler.runs.coverage.CoverageRecorder": 106,  # run_coverage: extraction health per run
+    "crawler.extensions.shutdown.BoundedShutdown": 110,
+    "crawler.extensions.gc_tuning.GcTuning": 120,
 }
 # Start-up objects frozen and a less frequent young-generation collection once the spider is
-# open: the collector took ~10% of the crawl process with Python's defaults (crawler.gc_tuning).
+# open: the collector took ~10% of the crawl process with Python's defaults
+# (crawler.extensions.gc_tuning).
 GC_FREEZE = True
 GC_THRESHOLD = [5000, 20, 20]  # gc.set_threshold; empty keeps Python's (700, 10, 10)
 COVERAGE_ENABLED = True
 COVERAGE_MIN_BODY_CHARS = 200  # a shorter body counts as not extracted
 CRAWLRUN_TRIGGER = os.environ.get("CRAWL_TRIGGER", "manual")  # the scheduler passes 'schedule'
-# Seconds after SIGTERM/Ctrl-C before downloads still open are aborted (see crawler.shutdown);
+# Seconds after SIGTERM/Ctrl-C before downloads still open are aborted
+# (see crawler.extensions.shutdown);
 # below the scheduler's --kill-grace, so a stopped crawl still stores its batch and its run.
 CRAWL_STOP_GRACE = 5.0
 

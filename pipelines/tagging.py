@@ -34,7 +34,7 @@ import ahocorasick_rs
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from crawler.config import DATA_DIR, ConfigError, load_yaml
+from crawler.config.loading import DATA_DIR, ConfigError, load_yaml
 from crawler.items import Tag
 
 if TYPE_CHECKING:

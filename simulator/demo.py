@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from crawler.db import normalize_url
+from crawler.storage.engine import normalize_url
 from simulator.server import PortalSimulator
 from simulator.sites import build_all
 

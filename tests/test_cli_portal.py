@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import text
 
-from crawler.db import make_engine, upgrade_database
+from crawler.storage.engine import make_engine, upgrade_database
 from tests.conftest import ROOT, run_crawl
 
 PORTAL = ROOT / ".venv" / "bin" / "portal"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.db import make_engine, upgrade_database
-from crawler.models import CrawlRun, utcnow
+from crawler.storage.engine import make_engine, upgrade_database
+from crawler.storage.models import CrawlRun, utcnow
 from tests.conftest import ROOT, run_crawl
 
 runs = CrawlRun.__table__

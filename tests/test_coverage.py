@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.db import make_engine, upgrade_database
-from crawler.models import CrawlRun, RunCoverage, utcnow
+from crawler.storage.engine import make_engine, upgrade_database
+from crawler.storage.models import CrawlRun, RunCoverage, utcnow
 from simulator.server import PortalSimulator
 from tests.conftest import ROOT, run_crawl
 from tests.test_cli_portal import portal

@@ -10,7 +10,7 @@ import pytest
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
-from crawler.gc_tuning import DEFAULT_THRESHOLD, GcTuning, parse_threshold
+from crawler.extensions.gc_tuning import DEFAULT_THRESHOLD, GcTuning, parse_threshold
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def restored_gc() -> Iterator[None]:
 
 def test_the_project_turns_it_on_with_its_thresholds() -> None:
     settings = get_project_settings()
-    assert "crawler.gc_tuning.GcTuning" in settings.getdict("EXTENSIONS")
+    assert "crawler.extensions.gc_tuning.GcTuning" in settings.getdict("EXTENSIONS")
     ours = {name: settings[name] for name in ("GC_FREEZE", "GC_THRESHOLD")}
     extension = GcTuning.from_crawler(get_crawler(settings_dict=ours))
     assert extension.freeze is True

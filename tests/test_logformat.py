@@ -9,7 +9,7 @@ from scrapy import Request, Spider
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.logformat import QuietLogFormatter
+from crawler.extensions.logformat import QuietLogFormatter
 
 
 def _formatter(**settings: object) -> QuietLogFormatter:
@@ -44,4 +44,5 @@ def test_at_debug_scrapy_messages_are_logged_as_usual(level: object) -> None:
 def test_the_project_uses_it() -> None:
     from scrapy.utils.project import get_project_settings
 
-    assert get_project_settings()["LOG_FORMATTER"] == "crawler.logformat.QuietLogFormatter"
+    formatter = "crawler.extensions.logformat.QuietLogFormatter"
+    assert get_project_settings()["LOG_FORMATTER"] == formatter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.params import PortalSpiderParams, SpiderArgumentError
+from crawler.config.spider_args import PortalSpiderParams, SpiderArgumentError
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.config import ConfigError
+from crawler.config.loading import ConfigError
 from crawler.items import ArticleItem
 from pipelines.attribution import (
     DEFAULT_ALIASES_FILE,

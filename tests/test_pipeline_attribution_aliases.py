@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import ConfigError
+from crawler.config.loading import ConfigError
 from pipelines.attribution import DEFAULT_ALIASES_FILE, aliases_for, load_aliases, normalize_source
 
 GONGKONG = "中国工控网"

@@ -23,10 +23,10 @@ import yaml
 from scrapy.exceptions import NotConfigured
 from sqlalchemy import create_engine, event, insert, select, text
 
-from crawler.config import project_settings
-from crawler.db import DriverStatement, make_engine, upgrade_database
+from crawler.config.loading import project_settings
 from crawler.items import ArticleItem
-from crawler.models import Article
+from crawler.storage.engine import DriverStatement, make_engine, upgrade_database
+from crawler.storage.models import Article
 from pipelines.dedup import (
     DedupIndex,
     DedupPipeline,
@@ -441,7 +441,7 @@ def test_upgrade_backfills_bands_of_articles_stored_before_the_index(tmp_path: P
 
 
 def _now() -> Any:
-    from crawler.models import utcnow
+    from crawler.storage.models import utcnow
 
     return utcnow()
 

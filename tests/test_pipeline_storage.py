@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from crawler.items import ArticleItem, Tag
-from pipelines.spool import item_from_json, item_to_json, write_spool
+from crawler.storage.spool import item_from_json, item_to_json, write_spool
 from pipelines.storage import StoragePipeline
 from tests.conftest import project_crawler
 

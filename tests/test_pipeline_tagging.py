@@ -16,7 +16,7 @@ import yaml
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawler.config import ConfigError, load_yaml
+from crawler.config.loading import ConfigError, load_yaml
 from crawler.items import ArticleItem, Tag
 from pipelines.tagging import (
     DEFAULT_TAXONOMY_FILE,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import ConfigError
-from crawler.profiles import DEFAULT_PORTALS_FILE, load_portals, parse_interval
+from crawler.config.loading import ConfigError
+from crawler.config.profiles import DEFAULT_PORTALS_FILE, load_portals, parse_interval
 
 GOOD = """
 defaults:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.runs import run_errors, run_status
+from crawler.runs.recorder import run_errors, run_status
 
 
 def test_a_run_that_read_its_list_pages_is_ok() -> None:

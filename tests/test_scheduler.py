@@ -25,11 +25,11 @@ import pytest
 import yaml
 from sqlalchemy import Engine, delete, select
 
-from crawler.db import make_engine, upgrade_database
-from crawler.models import CrawlRun, utcnow
 from crawler.schedule.child import run_child
 from crawler.schedule.lease import Lease, crawl_leases
 from crawler.schedule.logfiles import prune
+from crawler.storage.engine import make_engine, upgrade_database
+from crawler.storage.models import CrawlRun, utcnow
 from simulator.server import PortalSimulator
 from simulator.sites import build_autonet, build_gkong
 from tests.conftest import ROOT, TEST_SETTINGS
@@ -241,7 +241,7 @@ def test_unreachable_database_at_start_is_one_line_and_exit_1(tmp_path: Path) ->
 def test_due_and_first_run_rules_for_interval_and_cron() -> None:
     from datetime import UTC, datetime
 
-    from crawler.profiles import Schedule
+    from crawler.config.profiles import Schedule
     from crawler.schedule.jobs import first_run, is_due
 
     now = datetime(2026, 11, 27, 2, 30, 1, tzinfo=UTC)  # 10:30:01 in Shanghai

@@ -15,10 +15,10 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 
-from crawler.config import ConfigError
-from crawler.db import DEFAULT_DATABASE_URL
-from crawler.dburl import DatabaseUnavailable, DatabaseUrlError, open_database
+from crawler.config.loading import ConfigError
 from crawler.exitcodes import EXIT_CONFIG, EXIT_DATABASE, EXIT_FAILED, EXIT_OK
+from crawler.storage.dburl import DatabaseUnavailable, DatabaseUrlError, open_database
+from crawler.storage.engine import DEFAULT_DATABASE_URL
 
 
 def _engine() -> Engine:
@@ -55,7 +55,7 @@ def main() -> None:
 @main.command()
 def status() -> None:
     """Last run per portal; exit 1 if one failed, is overdue or never ran (= --status)."""
-    from crawler.profiles import load_portals
+    from crawler.config.profiles import load_portals
     from crawler.schedule.status import portal_statuses, render
 
     try:

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from crawler.config.profiles import Portal, Section, load_portals
 from crawler.extraction import Selectors, extract_response
 from crawler.extraction.links import list_page_links
-from crawler.profiles import Portal, Section, load_portals
 from crawler.settings import USER_AGENT
 from crawler.urls import strip_tracking
 from pipelines.attribution import aliases_for, attribute

@@ -18,13 +18,13 @@ from typing import Any
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from crawler.config import ConfigError
-from crawler.dburl import DatabaseUnavailable, DatabaseUrlError, open_database
+from crawler.config.loading import ConfigError
+from crawler.config.profiles import load_portals
+from crawler.config.spider_args import PortalSpiderParams, SpiderArgumentError
 from crawler.exitcodes import EXIT_CONFIG, EXIT_DATABASE, EXIT_FAILED, EXIT_OK
-from crawler.liveness import mark_gone_runs
-from crawler.params import PortalSpiderParams, SpiderArgumentError
-from crawler.profiles import load_portals
-from crawler.runs import run_status
+from crawler.runs.liveness import mark_gone_runs
+from crawler.runs.recorder import run_status
+from crawler.storage.dburl import DatabaseUnavailable, DatabaseUrlError, open_database
 
 PORTAL_SPIDER = "portal"
 

@@ -117,7 +117,7 @@ class FrontierScheduler(Scheduler):
             keys=[keys.crawl, keys.workers], args=[new_id, self.worker, self.inflight_timeout]
         )
         self.crawl_id = crawl_id.decode() if isinstance(crawl_id, bytes) else str(crawl_id)
-        spider.crawl_id = self.crawl_id  # recorded in crawl_runs by crawler.runs
+        spider.crawl_id = self.crawl_id  # recorded in crawl_runs by crawler.runs.recorder
         self.stats.set_value("frontier/worker", 1)
         self.stats.set_value("frontier/started_crawl", int(started))
         self._next_beat = time.monotonic() + self.inflight_timeout / 3

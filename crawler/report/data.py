@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import aliased
 
-from crawler.models import Article, ArticleTag, CrawlRun, TagRow
+from crawler.storage.models import Article, ArticleTag, CrawlRun, TagRow
 
 
 @dataclass

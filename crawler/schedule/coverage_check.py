@@ -13,8 +13,8 @@ import statistics
 
 from sqlalchemy import Engine, select
 
-from crawler.coverage import FIELDS
-from crawler.models import RunCoverage
+from crawler.runs.coverage import FIELDS
+from crawler.storage.models import RunCoverage
 
 WINDOW = 5
 MIN_HISTORY = 2

@@ -18,8 +18,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.models import utcnow
-from crawler.profiles import Portal, PortalRegistry, Schedule
+from crawler.config.profiles import Portal, PortalRegistry, Schedule
+from crawler.storage.models import utcnow
 
 # coalesce: fire times missed while the process was busy/suspended collapse into one run.
 # max_instances=1: a portal whose crawl outlasts its interval is not started twice here.

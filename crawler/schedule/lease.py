@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Column, Engine, MetaData, String, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from crawler.models import UTCDateTime, utcnow
+from crawler.storage.models import UTCDateTime, utcnow
 
 metadata = MetaData()
 

@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
 
-from crawler.models import utcnow
-from crawler.profiles import Portal, PortalRegistry
+from crawler.config.profiles import Portal, PortalRegistry
 from crawler.schedule import records
 from crawler.schedule.events import log_event
 from crawler.schedule.jobs import is_due
@@ -22,6 +21,7 @@ from crawler.schedule.lease import new_holder
 from crawler.schedule.options import SchedulerOptions
 from crawler.schedule.runner import PortalRunner, RunOutcome
 from crawler.schedule.service import recover
+from crawler.storage.models import utcnow
 
 EXIT_OK, EXIT_FAILED, EXIT_SKIPPED = 0, 1, 3
 

@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.profiles import Schedule, parse_interval
+from crawler.config.profiles import Schedule, parse_interval
 
 DEFAULT_TIMEOUT_SECONDS = 30 * 60
 

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
 
 from crawler.exitcodes import EXIT_FAILED
-from crawler.models import CrawlRun, utcnow
 from crawler.schedule.lease import crawl_leases
+from crawler.storage.models import CrawlRun, utcnow
 
 TRIGGER = "schedule"
 FINAL_BAD = ("failed", "killed")

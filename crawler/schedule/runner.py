@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.config import ConfigError
-from crawler.profiles import PortalRegistry
+from crawler.config.loading import ConfigError
+from crawler.config.profiles import PortalRegistry
 from crawler.schedule import records
 from crawler.schedule.child import last_line, run_child
 from crawler.schedule.events import log_event

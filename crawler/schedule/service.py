@@ -15,9 +15,9 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from sqlalchemy import Engine
 
-from crawler.liveness import MESSAGE as PROCESS_GONE
-from crawler.liveness import mark_gone_runs
-from crawler.profiles import PortalRegistry
+from crawler.config.profiles import PortalRegistry
+from crawler.runs.liveness import MESSAGE as PROCESS_GONE
+from crawler.runs.liveness import mark_gone_runs
 from crawler.schedule import records
 from crawler.schedule.events import log_event
 from crawler.schedule.jobs import build_scheduler, plan

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.models import utcnow
-from crawler.profiles import PortalRegistry
+from crawler.config.profiles import PortalRegistry
 from crawler.schedule import records
 from crawler.schedule.coverage_check import coverage_drops
 from crawler.schedule.jobs import period_seconds
+from crawler.storage.models import utcnow
 
 OVERDUE_FACTOR = 2.0
 

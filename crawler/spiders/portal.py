@@ -38,13 +38,12 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+from crawler.config.profiles import Portal, Section, load_portals
+from crawler.config.spider_args import PortalSpiderParams
 from crawler.extraction import Selectors, extract_response
 from crawler.extraction.links import list_page_links
 from crawler.items import ArticleItem
-from crawler.known import KnownArticles
-from crawler.params import PortalSpiderParams
-from crawler.profiles import Portal, Section, load_portals
-from crawler.section_walks import (
+from crawler.runs.section_walks import (
     STOP_CAUGHT_UP,
     STOP_END,
     STOP_FAILED,
@@ -54,6 +53,7 @@ from crawler.section_walks import (
     list_page_walked,
     load_resume_depths,
 )
+from crawler.storage.known import KnownArticles
 from crawler.urls import canonical_url, strip_tracking
 
 logger = logging.getLogger(__name__)
@@ -105,10 +105,10 @@ class PortalSpider(scrapy.Spider):
         self.params = PortalSpiderParams.from_kwargs(**params_kwargs)
         self.targets: list[_Target] = []
         self.known: KnownArticles | None = None
-        self.crawl_run_id: int | None = None  # set by crawler.runs.CrawlRunRecorder
+        self.crawl_run_id: int | None = None  # set by crawler.runs.recorder.CrawlRunRecorder
         self.crawl_id: str | None = None  # set by crawler.frontier when the crawl is shared
         self._requested: set[str] = set()
-        # What this run saw of each section's walk (read by crawler.section_walks at the end).
+        # What this run saw of each section's walk (read by crawler.runs.section_walks at the end).
         self.walks: dict[tuple[str, str], WalkReport] = {}
 
     @classmethod

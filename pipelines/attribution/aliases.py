@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
 
-from crawler.config import DATA_DIR, ConfigError, load_yaml
+from crawler.config.loading import DATA_DIR, ConfigError, load_yaml
 from pipelines.attribution.text import fold
 
 __all__ = [

@@ -25,9 +25,9 @@ from sqlalchemy import (
     Table,
 )
 
-from crawler.db import DriverStatement
 from crawler.items import ArticleItem
-from crawler.models import Article
+from crawler.storage.engine import DriverStatement
+from crawler.storage.models import Article
 from pipelines.dedup.fingerprint import (
     _U64,
     Analysis,
@@ -55,7 +55,7 @@ dedup_keys = Table(
 
 
 
-# Driver-level statements (see crawler.db.DriverStatement): they run several times per
+# Driver-level statements (see crawler.storage.engine.DriverStatement): they run several times per
 # stored article, and SQLAlchemy's per-execute overhead was larger than SQLite's work.
 _EXACT_SQL = DriverStatement(
     "SELECT id, portal, duplicate_of FROM articles WHERE content_hash = :content_hash "

@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy.exc import OperationalError
 
-import crawler.db
+import crawler.storage.engine
 from tests.test_pipeline_storage import count, feed, item, open_pipeline
 
 N = 12
@@ -23,7 +23,7 @@ def _recover(url: str, spool_dir) -> float:
 
 
 def test_sqlite_locked_by_another_writer_past_the_busy_timeout(tmp_path, monkeypatch, figures):
-    monkeypatch.setattr(crawler.db, "_SQLITE_BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(crawler.storage.engine, "_SQLITE_BUSY_TIMEOUT", 0.2)
     url = f"sqlite:///{tmp_path / 'locked.db'}"
     pipeline = open_pipeline(url, STORAGE_BATCH_SIZE=4, STORAGE_CLOSE_RETRY_DELAY=0.05)
     other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)

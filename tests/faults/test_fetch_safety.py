@@ -8,8 +8,12 @@ from scrapy.http import Request
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
-from crawler import address_guard
-from crawler.address_guard import AddressGuardMiddleware, GuardedResolver, refused_address
+from crawler.middlewares import address_guard
+from crawler.middlewares.address_guard import (
+    AddressGuardMiddleware,
+    GuardedResolver,
+    refused_address,
+)
 from tests.conftest import project_crawler
 
 
@@ -85,7 +89,8 @@ def test_only_http_and_https_have_download_handlers():
     handlers = settings.getdict("DOWNLOAD_HANDLERS")
     for scheme in ("file", "s3", "ftp", "data"):
         assert handlers[scheme] is None
-    assert settings.get("TWISTED_DNS_RESOLVER") == "crawler.address_guard.GuardedResolver"
+    resolver = "crawler.middlewares.address_guard.GuardedResolver"
+    assert settings.get("TWISTED_DNS_RESOLVER") == resolver
 
 
 def test_offsite_redirects_are_dropped_by_scrapys_offsite_middleware():

@@ -25,7 +25,7 @@ KILLS = 5
 @pytest.mark.faults_long
 @pytest.mark.parametrize("stop_signal", [
     # The next crawl's start marks the row of a kill -9'd crawl 'failed' ("process gone"):
-    # the recorder writes host and pid (crawler/liveness.py).
+    # the recorder writes host and pid (crawler/runs/liveness.py).
     signal.SIGKILL,
     signal.SIGTERM,
 ], ids=["kill-9", "SIGTERM"])

@@ -31,8 +31,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from crawler.db import make_engine
-from crawler.models import SectionWalk, utcnow
+from crawler.storage.engine import make_engine
+from crawler.storage.models import SectionWalk, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Alembic environment: runs on the connection that ``crawler.db.upgrade_database`` hands over."""
+"""Alembic environment: runs on the connection that
+``crawler.storage.engine.upgrade_database`` hands over."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from crawler.db import make_engine
-from crawler.models import Base
+from crawler.storage.engine import make_engine
+from crawler.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,7 +27,7 @@ def _run(connection: Connection) -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:  # handed over by crawler.db.upgrade_database
+    if connection is not None:  # handed over by crawler.storage.engine.upgrade_database
         _run(connection)
         return
     # Plain `alembic upgrade head` from the command line (alembic.ini next to scrapy.cfg).

@@ -20,8 +20,8 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.db import make_engine
-from crawler.models import Article, RunCoverage, utcnow
+from crawler.storage.engine import make_engine
+from crawler.storage.models import Article, RunCoverage, utcnow
 
 logger = logging.getLogger(__name__)
 FIELDS = ("title", "published_at", "author", "source", "body")

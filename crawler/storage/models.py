@@ -1,6 +1,6 @@
 """SQLAlchemy models of the data contract users query (see README, "Data contract").
 
-Changed only through a migration in ``crawler/migrations/versions``; column names are API.
+Changed only through a migration in ``crawler/storage/migrations/versions``; column names are API.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ class ArticleTag(Base):
 
 
 class RunCoverage(Base):
-    """Extraction health of one run for one portal (crawler.coverage): shares 0..1."""
+    """Extraction health of one run for one portal (crawler.runs.coverage): shares 0..1."""
 
     __tablename__ = "run_coverage"
 

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from scrapy.settings import Settings
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class ConfigError(ValueError):

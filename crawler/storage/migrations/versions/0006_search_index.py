@@ -1,7 +1,7 @@
 """Full-text search over articles' title and body (``portal search``) and ``run_coverage``.
 
 - ``run_coverage``: per run and portal, the share of stored articles with each field and the
-  list-page yield (crawler.coverage), for the extraction health alarm of ``--status``.
+  list-page yield (crawler.runs.coverage), for the extraction health alarm of ``--status``.
 
 - SQLite: an FTS5 table ``articles_fts`` with the trigram tokenizer (Chinese has no spaces to
   split words on; trigrams match any substring of 3+ characters), an external-content table
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.exc import DBAPIError
 
-from crawler.models import UTCDateTime
+from crawler.storage.models import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crawler.config import DATA_DIR, ConfigError, load_yaml
+from crawler.config.loading import DATA_DIR, ConfigError, load_yaml
 from crawler.urls import site_of
 
 DEFAULT_PORTALS_FILE = DATA_DIR / "portals.yaml"

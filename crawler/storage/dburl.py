@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from crawler.db import make_engine, normalize_url, upgrade_database
+from crawler.storage.engine import make_engine, normalize_url, upgrade_database
 
 SUPPORTED = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
 EXAMPLES = "sqlite:///data/portal.db or postgresql://user:password@host:5432/dbname"

@@ -15,9 +15,9 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.db import make_engine, upgrade_database
-from crawler.liveness import identity
-from crawler.models import CrawlRun, utcnow
+from crawler.runs.liveness import identity
+from crawler.storage.engine import make_engine, upgrade_database
+from crawler.storage.models import CrawlRun, utcnow
 
 logger = logging.getLogger(__name__)
 

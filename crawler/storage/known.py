@@ -11,8 +11,8 @@ import logging
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.db import make_engine
-from crawler.models import Article
+from crawler.storage.engine import make_engine
+from crawler.storage.models import Article
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from datetime import datetime
 import psutil
 from sqlalchemy import Engine, select, update
 
-from crawler.models import CrawlRun, utcnow
+from crawler.storage.models import CrawlRun, utcnow
 
 MESSAGE = "process gone"
 # A scheduled run's row is created just before its child process starts (the child writes its
