@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crawler.runs.liveness import identity
 from crawler.storage.engine import make_engine, upgrade_database
 from crawler.storage.models import CrawlRun, utcnow
+from pipelines.drops import drop_counts
 
 logger = logging.getLogger(__name__)
 
@@ -133,16 +134,18 @@ class CrawlRunRecorder:
             "items_new": int(stats.get("crawl/items_new", 0)),
             "items_duplicate": int(stats.get("crawl/items_duplicate", 0)),
             "errors": run_errors(stats),
+            "drops": drop_counts(stats),
             "message": message,
         }
         logger.info(
-            "crawl run %s finished: status=%s pages=%d new=%d duplicate=%d errors=%d%s",
+            "crawl run %s finished: status=%s pages=%d new=%d duplicate=%d errors=%d drops=%s%s",
             self.run_id,
             status,
             values["pages"],
             values["items_new"],
             values["items_duplicate"],
             values["errors"],
+            values["drops"] or "none",
             f" ({message})" if message else "",
         )
         if self.run_id is None or self.engine is None:
