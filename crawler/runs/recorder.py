@@ -15,6 +15,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.config.loading import with_defaults
 from crawler.runs.liveness import identity
 from crawler.storage.engine import make_engine, upgrade_database
 from crawler.storage.models import CrawlRun, utcnow
@@ -69,7 +70,7 @@ class CrawlRunRecorder:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.database_url: str = crawler.settings.get("DATABASE_URL")
-        self.trigger: str = crawler.settings.get("CRAWLRUN_TRIGGER", "manual")
+        self.trigger: str = with_defaults(crawler.settings).get("CRAWLRUN_TRIGGER")
         # The scheduler creates the row itself (so that it can record a run whose child never
         # started or was killed) and hands its id over with -s CRAWLRUN_ID=<id>.
         self.run_id: int | None = crawler.settings.getint("CRAWLRUN_ID", 0) or None

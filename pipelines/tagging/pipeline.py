@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from crawler.config.loading import ConfigError
+from crawler.config.loading import ConfigError, project_default, with_defaults
 from crawler.items import Tag
 from pipelines.tagging.keywords import DEFAULT_USERDICT_FILE
-from pipelines.tagging.tagger import Tagger, get_tagger, setting_default
+from pipelines.tagging.tagger import Tagger, get_tagger
 from pipelines.tagging.taxonomy import DEFAULT_TAXONOMY_FILE
 
 if TYPE_CHECKING:
@@ -40,23 +40,21 @@ class TaggingPipeline:
         self.taxonomy_file = str(taxonomy_file)
         self.userdict_file = str(userdict_file) if userdict_file else None
         self.max_keywords = (
-            setting_default("TAGGING_MAX_KEYWORDS") if max_keywords is None else max_keywords
+            project_default("TAGGING_MAX_KEYWORDS") if max_keywords is None else max_keywords
         )
         self.keywords_enabled = keywords_enabled
         self.stats = stats
         self.lead_chars = (
-            setting_default("TAGGING_LEAD_CHARS") if lead_chars is None else lead_chars
+            project_default("TAGGING_LEAD_CHARS") if lead_chars is None else lead_chars
         )
         self.tagger: Tagger | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> TaggingPipeline:
-        settings = crawler.settings
-        if not settings.getbool("TAGGING_ENABLED", True):
+        settings = with_defaults(crawler.settings)
+        if not settings.getbool("TAGGING_ENABLED"):
             raise NotConfigured("tagging disabled by TAGGING_ENABLED=False")
-        max_keywords = settings.getint(
-            "TAGGING_MAX_KEYWORDS", setting_default("TAGGING_MAX_KEYWORDS")
-        )
+        max_keywords = settings.getint("TAGGING_MAX_KEYWORDS")
         if max_keywords < 0:
             raise ConfigError(
                 "<settings>",
@@ -68,9 +66,9 @@ class TaggingPipeline:
             taxonomy_file=settings.get("TAGGING_TAXONOMY_FILE") or DEFAULT_TAXONOMY_FILE,
             userdict_file=settings.get("TAGGING_USERDICT_FILE") or DEFAULT_USERDICT_FILE,
             max_keywords=max_keywords,
-            keywords_enabled=settings.getbool("TAGGING_KEYWORDS_ENABLED", True),
+            keywords_enabled=settings.getbool("TAGGING_KEYWORDS_ENABLED"),
             stats=crawler.stats,
-            lead_chars=settings.getint("TAGGING_LEAD_CHARS", setting_default("TAGGING_LEAD_CHARS")),
+            lead_chars=settings.getint("TAGGING_LEAD_CHARS"),
         )
 
     @property

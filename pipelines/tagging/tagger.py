@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from crawler.config.loading import project_settings
+from crawler.config.loading import project_default
 from crawler.items import Tag
 from pipelines.tagging.keywords import (
     DEFAULT_USERDICT_FILE,
@@ -23,12 +23,6 @@ from pipelines.tagging.keywords import (
 )
 from pipelines.tagging.matcher import Matcher, Pattern
 from pipelines.tagging.taxonomy import Taxonomy, fold, load_taxonomy
-
-
-@functools.cache
-def setting_default(name: str) -> int:
-    """A ``TAGGING_*`` default from ``crawler/settings.py``, its only home."""
-    return project_settings().getint(name)
 
 
 class Tagger:
@@ -50,12 +44,12 @@ class Tagger:
         lead_chars: int | None = None,
     ) -> None:
         if max_keywords is None:
-            max_keywords = setting_default("TAGGING_MAX_KEYWORDS")
+            max_keywords = project_default("TAGGING_MAX_KEYWORDS")
         self.taxonomy = taxonomy
         self.scoring = taxonomy.scoring
         self.max_keywords = max_keywords
         self.lead_chars = (
-            setting_default("TAGGING_LEAD_CHARS") if lead_chars is None else lead_chars
+            project_default("TAGGING_LEAD_CHARS") if lead_chars is None else lead_chars
         )
         self._matcher = Matcher(taxonomy)
         self._company_aliases = frozenset(
