@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 from crawler.config.loading import ConfigError
 
-__all__ = ["Fix", "Problem", "config_error", "dotted_key"]
+__all__ = ["Fix", "Problem", "config_error", "dotted_key", "none_is"]
 
 Loc = tuple[int | str, ...]
 
@@ -44,6 +44,11 @@ class Problem(ValueError):
         self.problem = problem
         self.fix = fix
         self.at = at
+
+
+def none_is(empty: Any) -> BeforeValidator:
+    """``key:`` with nothing after it (YAML null) read as ``empty``, as the files always were."""
+    return BeforeValidator(lambda value: empty if value is None else value)
 
 
 def dotted_key(loc: Sequence[int | str]) -> str:

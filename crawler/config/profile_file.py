@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from crawler.config.errors import Fix, Problem
+from crawler.config.errors import Fix, Problem, none_is
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -43,11 +43,6 @@ def parse_interval(text: str) -> int | None:
     if not match or int(match.group(1)) <= 0:
         return None
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-
-
-def _none_is(empty: Any) -> BeforeValidator:
-    """``selectors:`` with nothing after it means none, as it always did."""
-    return BeforeValidator(lambda value: empty if value is None else value)
 
 
 def _duration(problem: str, fix: str) -> BeforeValidator:
@@ -213,10 +208,10 @@ class PortalSpec(BaseModel):
     name: _Text
     sections: Annotated[list[SectionSpec], Field(min_length=1)]
     enabled: StrictBool = True
-    selectors: Annotated[SelectorSpec, _none_is({})] = SelectorSpec()
+    selectors: Annotated[SelectorSpec, none_is({})] = SelectorSpec()
     encoding: Annotated[str | None, BeforeValidator(_encoding)] = None
     schedule: ScheduleSpec | None = None
-    allowed_domains: Annotated[list[Annotated[str, Field(strict=True)]], _none_is([])] = []
+    allowed_domains: Annotated[list[Annotated[str, Field(strict=True)]], none_is([])] = []
     article_url_pattern: Annotated[str | None, BeforeValidator(_regex)] = None
     max_pages: Annotated[StrictInt, Field(ge=1)] | None = None
     # Accepted and not read (never was); kept so that files carrying it still load. The crawl
@@ -241,7 +236,7 @@ class ProfilesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     portals: list[PortalSpec]
-    defaults: Annotated[DefaultsSpec, _none_is({})] = DefaultsSpec()
+    defaults: Annotated[DefaultsSpec, none_is({})] = DefaultsSpec()
 
     @model_validator(mode="after")
     def _keys_are_unique(self) -> ProfilesFile:

@@ -24,7 +24,7 @@ from pydantic import (
     field_validator,
 )
 
-from crawler.config.errors import Problem, config_error
+from crawler.config.errors import Problem, config_error, none_is
 from crawler.config.loading import DATA_DIR, load_yaml
 
 DEFAULT_TAXONOMY_FILE = DATA_DIR / "taxonomy.yaml"
@@ -99,11 +99,6 @@ class Scoring(BaseModel):
     body_hit_cap: int = Field(3, ge=1)
 
 
-def _none_is_empty(empty: Any) -> Any:
-    """``companies:`` with nothing after it means none, as it did before validation existed."""
-    return BeforeValidator(lambda value: empty if value is None else value)
-
-
 class TaxonomyFile(BaseModel):
     """The file as written: ``industries`` (required), ``companies``, ``stop_words``, ``scoring``.
 
@@ -116,10 +111,10 @@ class TaxonomyFile(BaseModel):
         dict[_Text, Annotated[list[_Keyword], Field(min_length=1)]], Field(min_length=1)
     ]
     companies: Annotated[
-        dict[_Text, Annotated[list[_Text], Field(min_length=1)]], _none_is_empty({})
+        dict[_Text, Annotated[list[_Text], Field(min_length=1)]], none_is({})
     ] = {}
-    stop_words: Annotated[list[_Text], _none_is_empty([])] = []
-    scoring: Annotated[Scoring, _none_is_empty({})] = Scoring()
+    stop_words: Annotated[list[_Text], none_is([])] = []
+    scoring: Annotated[Scoring, none_is({})] = Scoring()
 
     @field_validator("industries")
     @classmethod
