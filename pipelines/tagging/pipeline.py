@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 class TaggingPipeline:
     """Sets ``item.tags``; everything expensive happens once, in ``open_spider``.
 
-    Settings: ``TAGGING_ENABLED`` (default True), ``TAGGING_TAXONOMY_FILE``,
-    ``TAGGING_USERDICT_FILE``, ``TAGGING_MAX_KEYWORDS`` (default 8),
-    ``TAGGING_KEYWORDS_ENABLED`` (default True), ``TAGGING_LEAD_CHARS`` (default 300: how much
-    of the body is segmented for keywords; the cost grows linearly with it).
+    Settings (defaults in ``crawler/settings.py``): ``TAGGING_ENABLED``,
+    ``TAGGING_TAXONOMY_FILE``, ``TAGGING_USERDICT_FILE``, ``TAGGING_MAX_KEYWORDS``,
+    ``TAGGING_KEYWORDS_ENABLED``, ``TAGGING_LEAD_CHARS`` (how much of the body is segmented
+    for keywords; the cost grows linearly with it).
     """
 
     def __init__(
