@@ -118,6 +118,7 @@ FRONTIER_INFLIGHT_TIMEOUT = 120.0
 FRONTIER_POLL_INTERVAL = 0.5  # seconds between looks at the shared queue when idle
 
 EXTENSIONS = {
+    "pipelines.drops.DropStats": 90,  # drop/<reason> for every dropped item
     "crawler.runs.recorder.CrawlRunRecorder": 100,
     "crawler.runs.section_walks.SectionWalkRecorder": 105,
     "crawler.runs.coverage.CoverageRecorder": 106,  # run_coverage: extraction health per run

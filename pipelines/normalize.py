@@ -7,17 +7,14 @@ import unicodedata
 from datetime import UTC
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 from crawler.items import ArticleItem
 from crawler.urls import strip_tracking
+from pipelines.drops import NotAnArticle
+
+__all__ = ["NormalizePipeline", "NotAnArticle", "clean_block", "clean_line"]
 
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES_RE = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u2009]+")
-
-
-class NotAnArticle(DropItem):
-    """The page had no title or no body text: it is not stored as an article."""
 
 
 def _scrub(text: str) -> str:

@@ -6,6 +6,7 @@ every article once, clean fields, runs recorded, re-runs incremental, faults cou
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -75,6 +76,7 @@ def test_crawl_stores_every_article_of_every_portal_cleanly(simulator, portals_f
     assert run["portal"] == "gkong,autonet,drive"
     assert run["items_new"] == total
     assert run["items_duplicate"] == 0
+    assert json.loads(run["drops"]) == {}  # pages that are not articles are not even items
     assert run["errors"] == len(FAULT_IDS)  # every fault link counted once
     assert run["pages"] > total
     assert run["finished_at"] is not None

@@ -1,4 +1,4 @@
-"""Tests for pipelines/tagging.py.
+"""Tests for pipelines/tagging/.
 
 Industry quality is measured over realistic fixture articles rather than asserted per
 article, because a taxonomy is tuned statistically: the floors below sit just under what the

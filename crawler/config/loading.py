@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import yaml
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, Settings
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -62,3 +63,28 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
     if overrides:
         settings.update(overrides, priority="cmdline")
     return settings
+
+
+def with_defaults(settings: BaseSettings) -> Settings:
+    """``settings`` over ``crawler/settings.py``: what a component reads in ``from_crawler``.
+
+    So that a component needs no default of its own (``getint("X", 8)`` beside ``X = 8`` in
+    settings.py is two homes that drift apart) and still works in a crawler built from a bare
+    settings dict, as tests and scripts build them. A value set in ``settings`` wins, however
+    low its priority above Scrapy's own defaults: those are what the caller chose.
+    """
+    merged = project_settings()
+    for name in settings:
+        if (settings.getpriority(name) or 0) > SETTINGS_PRIORITIES["default"]:
+            merged.set(name, settings[name], priority="cmdline")
+    return merged
+
+
+def project_default(name: str) -> Any:
+    """One setting's default from ``crawler/settings.py``, for code outside a crawl."""
+    return _project_defaults().get(name)
+
+
+@functools.cache
+def _project_defaults() -> dict[str, Any]:
+    return project_settings().copy_to_dict()

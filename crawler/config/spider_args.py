@@ -1,12 +1,19 @@
-"""The ``portal`` spider's ``-a`` arguments, parsed once into a typed model with clear errors."""
+"""The ``portal`` spider's ``-a`` arguments as a pydantic model, with errors that say the fix.
+
+Every ``-a`` value arrives as a string; the validators below turn each into its type and,
+when they cannot, raise :class:`SpiderArgumentError` with the sentence the user sees (pydantic
+carries it through unchanged). An unknown argument is an error naming the closest valid one:
+``-a maxpages=3`` would otherwise become a spider attribute nobody reads.
+"""
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-DEFAULT_MAX_PAGES = 5
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
 MAX_MAX_PAGES = 1000
 
 _TRUE = {"1", "true", "yes", "on", "y"}
@@ -35,61 +42,73 @@ def unknown_argument_message(name: str) -> str:
             + ", ".join(ARGUMENTS.values()))
 
 
-@dataclass(frozen=True)
-class PortalSpiderParams:
-    portals: tuple[str, ...] = ()  # empty: every enabled profile
-    url: str | None = None  # zero-config: a news-section list page without a profile
-    section: str | None = None  # section name for -a url= crawls
-    max_pages: int | None = None  # None: profile's value, then PORTAL_MAX_PAGES
-    refresh: bool = False  # re-download articles already stored
+def _portal_keys(value: Any) -> tuple[str, ...]:
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    keys = tuple(p.strip() for p in str(value).split(",") if p.strip())
+    if not keys:
+        raise SpiderArgumentError("-a portal= is empty; give a key such as portal=gongkong")
+    return keys
+
+
+def _section_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    url = str(value).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SpiderArgumentError(
+            f"-a url={url!r} is not an absolute http(s) URL; "
+            "give the news section's list page, e.g. url=https://www.example.com/news/"
+        )
+    return url
+
+
+def _page_count(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        pages = int(str(value))
+    except ValueError:
+        raise SpiderArgumentError(
+            f"-a max_pages={value!r} is not a whole number; write e.g. max_pages=5"
+        ) from None
+    if not 1 <= pages <= MAX_MAX_PAGES:
+        raise SpiderArgumentError(f"-a max_pages={pages} is out of range; use 1..{MAX_MAX_PAGES}")
+    return pages
+
+
+def _flag(value: Any) -> bool:
+    lowered = str(value).strip().lower()
+    if lowered not in _TRUE | _FALSE:
+        raise SpiderArgumentError(f"-a refresh={value!r}: write refresh=1 or refresh=0")
+    return lowered in _TRUE
+
+
+class PortalSpiderParams(BaseModel):
+    """What the spider was asked to do; defaults mean "as the profiles say"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    portals: Annotated[tuple[str, ...], BeforeValidator(_portal_keys)] = ()  # empty: every enabled
+    url: Annotated[str | None, BeforeValidator(_section_url)] = None  # a section without a profile
+    section: Annotated[
+        str | None, BeforeValidator(lambda v: str(v).strip() or None if v else None)
+    ] = None  # section name for -a url= crawls
+    max_pages: Annotated[int | None, BeforeValidator(_page_count)] = None  # None: profile, setting
+    refresh: Annotated[bool, BeforeValidator(_flag)] = False  # re-download stored articles
 
     @classmethod
     def from_kwargs(cls, **kwargs: object) -> PortalSpiderParams:
+        """``-a`` arguments as Scrapy passes them (``portal=...``: one string per name)."""
         unknown = sorted(set(kwargs) - set(ARGUMENTS))
         if unknown:
             raise SpiderArgumentError(unknown_argument_message(unknown[0]))
-        portals: tuple[str, ...] = ()
-        raw_portal = kwargs.get("portal")
-        if raw_portal is not None:
-            portals = tuple(p.strip() for p in str(raw_portal).split(",") if p.strip())
-            if not portals:
-                raise SpiderArgumentError("-a portal= is empty; give a key such as portal=gongkong")
-        url = kwargs.get("url")
-        if url is not None:
-            url = str(url).strip()
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise SpiderArgumentError(
-                    f"-a url={url!r} is not an absolute http(s) URL; "
-                    "give the news section's list page, e.g. url=https://www.example.com/news/"
-                )
-        max_pages = None
-        raw_max = kwargs.get("max_pages")
-        if raw_max is not None:
-            try:
-                max_pages = int(str(raw_max))
-            except ValueError:
-                raise SpiderArgumentError(
-                    f"-a max_pages={raw_max!r} is not a whole number; write e.g. max_pages=5"
-                ) from None
-            if not 1 <= max_pages <= MAX_MAX_PAGES:
-                raise SpiderArgumentError(
-                    f"-a max_pages={max_pages} is out of range; use 1..{MAX_MAX_PAGES}"
-                )
-        refresh = False
-        raw_refresh = kwargs.get("refresh")
-        if raw_refresh is not None:
-            lowered = str(raw_refresh).strip().lower()
-            if lowered not in _TRUE | _FALSE:
-                raise SpiderArgumentError(
-                    f"-a refresh={raw_refresh!r}: write refresh=1 or refresh=0"
-                )
-            refresh = lowered in _TRUE
-        section = kwargs.get("section")
-        return cls(
-            portals=portals,
-            url=url,  # type: ignore[arg-type]
-            section=str(section).strip() if section else None,
-            max_pages=max_pages,
-            refresh=refresh,
-        )
+        data = {("portals" if k == "portal" else k): v for k, v in kwargs.items()}
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            cause = (exc.errors()[0].get("ctx") or {}).get("error")
+            if isinstance(cause, SpiderArgumentError):
+                raise cause from None
+            raise SpiderArgumentError(str(exc)) from None

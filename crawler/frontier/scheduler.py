@@ -39,6 +39,7 @@ from scrapy_redis import connection
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
+from crawler.config.loading import with_defaults
 from crawler.frontier import scripts
 from crawler.frontier.dupefilter import FrontierDupeFilter
 from crawler.frontier.keys import FrontierKeys
@@ -85,15 +86,15 @@ class FrontierScheduler(Scheduler):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> FrontierScheduler:
-        settings = crawler.settings
+        settings = with_defaults(crawler.settings)
         server = connection.get_redis_from_settings(settings)
         server.ping()  # fail at start-up, not at the first request
         scheduler = cls(
             server,
             crawler,
-            prefix=settings.get("FRONTIER_KEY_PREFIX") or "portal-crawler",
-            inflight_timeout=max(1.0, settings.getfloat("FRONTIER_INFLIGHT_TIMEOUT", 300.0)),
-            poll_interval=max(0.05, settings.getfloat("FRONTIER_POLL_INTERVAL", 0.5)),
+            prefix=settings.get("FRONTIER_KEY_PREFIX"),
+            inflight_timeout=max(1.0, settings.getfloat("FRONTIER_INFLIGHT_TIMEOUT")),
+            poll_interval=max(0.05, settings.getfloat("FRONTIER_POLL_INTERVAL")),
         )
         crawler.signals.connect(scheduler._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(scheduler._spider_idle, signal=signals.spider_idle)

@@ -20,6 +20,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.config.loading import with_defaults
 from crawler.storage.engine import make_engine
 from crawler.storage.models import Article, RunCoverage, utcnow
 
@@ -49,11 +50,11 @@ class CoverageRecorder:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.database_url: str = crawler.settings.get("DATABASE_URL")
-        self.min_body = crawler.settings.getint("COVERAGE_MIN_BODY_CHARS", 200)
+        self.min_body = with_defaults(crawler.settings).getint("COVERAGE_MIN_BODY_CHARS")
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CoverageRecorder:
-        if not crawler.settings.getbool("COVERAGE_ENABLED", True):
+        if not with_defaults(crawler.settings).getbool("COVERAGE_ENABLED"):
             raise NotConfigured
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

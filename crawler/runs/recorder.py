@@ -15,9 +15,11 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.config.loading import with_defaults
 from crawler.runs.liveness import identity
 from crawler.storage.engine import make_engine, upgrade_database
 from crawler.storage.models import CrawlRun, utcnow
+from pipelines.drops import drop_counts
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class CrawlRunRecorder:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.database_url: str = crawler.settings.get("DATABASE_URL")
-        self.trigger: str = crawler.settings.get("CRAWLRUN_TRIGGER", "manual")
+        self.trigger: str = with_defaults(crawler.settings).get("CRAWLRUN_TRIGGER")
         # The scheduler creates the row itself (so that it can record a run whose child never
         # started or was killed) and hands its id over with -s CRAWLRUN_ID=<id>.
         self.run_id: int | None = crawler.settings.getint("CRAWLRUN_ID", 0) or None
@@ -133,16 +135,18 @@ class CrawlRunRecorder:
             "items_new": int(stats.get("crawl/items_new", 0)),
             "items_duplicate": int(stats.get("crawl/items_duplicate", 0)),
             "errors": run_errors(stats),
+            "drops": drop_counts(stats),
             "message": message,
         }
         logger.info(
-            "crawl run %s finished: status=%s pages=%d new=%d duplicate=%d errors=%d%s",
+            "crawl run %s finished: status=%s pages=%d new=%d duplicate=%d errors=%d drops=%s%s",
             self.run_id,
             status,
             values["pages"],
             values["items_new"],
             values["items_duplicate"],
             values["errors"],
+            values["drops"] or "none",
             f" ({message})" if message else "",
         )
         if self.run_id is None or self.engine is None:

@@ -51,7 +51,3 @@ def _unlink(path: Path, removed: list[Path]) -> None:
         removed.append(path)
     except FileNotFoundError:
         pass
-
-
-def total_bytes(logs_dir: Path) -> int:
-    return sum(p.stat().st_size for p in logs_dir.rglob("*.log")) if logs_dir.is_dir() else 0

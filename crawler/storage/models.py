@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -70,6 +71,8 @@ class CrawlRun(Base):
     items_duplicate: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    # Items not stored, by reason ({"not_an_article": 3, ...}): see pipelines/drops.py.
+    drops: Mapped[dict[str, int] | None] = mapped_column(JSON)
     # One crawl on a shared frontier is one row per worker process, tied by crawl_id.
     crawl_id: Mapped[str | None] = mapped_column(String(100), index=True)
     host: Mapped[str | None] = mapped_column(String(255))

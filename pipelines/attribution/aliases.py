@@ -1,8 +1,8 @@
 """The outlet alias table: variant spellings and domains -> one canonical outlet name.
 
 The YAML shape is a pydantic model, so the type rules live in one declaration; the adapter
-:func:`_config_error` turns pydantic's error into the project's one-line ``ConfigError``
-(file, key, problem, fix), because the person who hits it is editing YAML, not Python.
+:func:`crawler.config.errors.config_error` turns pydantic's error into the project's one-line
+``ConfigError`` (file, key, problem, fix), because the person who hits it is editing YAML.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
 
+from crawler.config.errors import Fix, config_error
 from crawler.config.loading import DATA_DIR, ConfigError, load_yaml
 from pipelines.attribution.text import fold
 
@@ -101,58 +102,31 @@ class SourceAliases:
 EMPTY_ALIASES = SourceAliases()
 
 
-def _config_error(path: str | Path, exc: ValidationError) -> ConfigError:
-    """The first pydantic error as the project's ``file: key: problem (fix: ...)`` line."""
-    err = exc.errors()[0]
-    loc = [p for p in err["loc"] if p != "[key]"]
-    value = err.get("input")
-    got = type(value).__name__
-    if not loc:
-        return _missing_outlets(path)
-    if loc[0] != "outlets":
-        return ConfigError(
-            path, str(loc[0]), "unknown top-level key", "remove it; only 'outlets' is read"
-        )
-    if err["type"] == "missing":
-        return _missing_outlets(path)
-    if len(loc) == 1:
-        return ConfigError(
-            path,
-            "outlets",
-            f"must be a mapping, got {got}",
-            "write one 'Name: [alias, ...]' line per outlet under 'outlets:'",
-        )
-    name = loc[1]
-    key = f"outlets[{name}]"
-    if "[key]" in err["loc"]:
-        return ConfigError(
-            path,
-            key,
-            "outlet name must be a non-empty string",
-            "quote the name, e.g. '\"21世纪经济报道\": [...]'",
-        )
-    if len(loc) == 2:
-        return ConfigError(
-            path,
-            key,
-            f"aliases must be a list, got {got}",
-            f"write it as '{name}: [alias1, alias2, domain.com]'",
-        )
-    return ConfigError(
-        path,
-        f"{key}[{loc[2]}]",
-        f"alias must be a non-empty string, got {value!r}",
-        "quote the alias (YAML reads yes/no/on/off and numbers as non-strings)",
-    )
+def _bracket_key(loc: tuple[int | str, ...]) -> str:
+    """``outlets[新华社][1]``: outlet names are keys, so every level is bracketed."""
+    return str(loc[0]) + "".join(f"[{p}]" for p in loc[1:]) if loc else "<root>"
 
 
-def _missing_outlets(path: str | Path) -> ConfigError:
-    return ConfigError(
-        path,
-        "outlets",
-        "missing top-level 'outlets' mapping",
-        "start the file with 'outlets:' followed by 'Name: [alias, domain, ...]' lines",
-    )
+_START = "start the file with 'outlets:' followed by 'Name: [alias, domain, ...]' lines"
+_NO_OUTLETS = "missing top-level 'outlets' mapping"
+_NAME = Fix(
+    "quote the name, e.g. '\"21世纪经济报道\": [...]'",
+    "outlet name must be a non-empty string",
+)
+_ALIAS = Fix(
+    "quote the alias (YAML reads yes/no/on/off and numbers as non-strings)",
+    "alias must be a non-empty string, got {input}",
+)
+# Key pattern -> fix, for config_error: these messages predate the model and users know them.
+_FIXES: dict[str, str | Fix] = {
+    "model_type:<root>": Fix(_START, _NO_OUTLETS, "outlets"),
+    "missing:outlets": Fix(_START, _NO_OUTLETS),
+    "extra_forbidden:*": Fix("remove it; only 'outlets' is read", "unknown top-level key"),
+    "outlets": "write one 'Name: [alias, ...]' line per outlet under 'outlets:'",
+    "list_type:outlets[*]": "write it as '{0}: [alias1, alias2, domain.com]'",
+    "outlets[*][*]": _ALIAS,
+    "outlets[*]": _NAME,
+}
 
 
 def load_aliases(path: str | Path = DEFAULT_ALIASES_FILE) -> SourceAliases:
@@ -164,7 +138,7 @@ def load_aliases(path: str | Path = DEFAULT_ALIASES_FILE) -> SourceAliases:
     try:
         model = AliasFile.model_validate(load_yaml(path))
     except ValidationError as exc:
-        raise _config_error(path, exc) from None
+        raise config_error(path, exc, _FIXES, key=_bracket_key) from None
     names: dict[str, str] = {}
     domains: dict[str, str] = {}
     where: dict[str, str] = {}  # alias key -> YAML key that claimed it, for error messages

@@ -7,6 +7,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
+from crawler.config.loading import with_defaults
 from pipelines.attribution.aliases import DEFAULT_ALIASES_FILE, SourceAliases, aliases_for
 from pipelines.attribution.decide import attribute
 
@@ -28,8 +29,8 @@ class AttributionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> AttributionPipeline:
-        settings = crawler.settings
-        if not settings.getbool("ATTRIBUTION_ENABLED", True):
+        settings = with_defaults(crawler.settings)
+        if not settings.getbool("ATTRIBUTION_ENABLED"):
             raise NotConfigured("attribution disabled by ATTRIBUTION_ENABLED=False")
         path = settings.get("ATTRIBUTION_ALIASES_FILE") or DEFAULT_ALIASES_FILE
         return cls(aliases_for(path), crawler.stats)

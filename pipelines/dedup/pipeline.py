@@ -13,6 +13,7 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from crawler.config.loading import with_defaults
 from crawler.items import ArticleItem
 from pipelines.dedup.fingerprint import analyse
 
@@ -26,7 +27,7 @@ class DedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> DedupPipeline:
-        settings = crawler.settings
+        settings = with_defaults(crawler.settings)
         if not settings.getbool("DEDUP_ENABLED"):
             raise NotConfigured("dedup disabled by DEDUP_ENABLED=False")
         return cls(settings.getint("DEDUP_MIN_CHARS"), crawler.stats)
