@@ -104,10 +104,11 @@ def classify_list_page(
     ``page_number``: how deep in the section the spider is (1 for the seed); only a hint, the
     pager and the URL say which page this is when they can.
     """
-    if list_links_selector or next_page_selector:
-        selector = Selector(text=html_text or "<html></html>", base_url=page_url)
     result = ListPageLinks()
     root = parse(html_text)
+    if list_links_selector or next_page_selector:
+        # On the tree parsed above: a profile's selectors cost no second parse of the page.
+        selector = Selector(root=root, type="html", base_url=page_url)
     anchors = [(a, anchor_text(a)) for a in root.iter("a") if a.get("href")]
     hrefs = Hrefs(root, page_url)
     pattern = re.compile(article_url_pattern) if article_url_pattern else None

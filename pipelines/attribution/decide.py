@@ -215,6 +215,9 @@ def attribute(
     not_people = set().union(*(ev.editors for ev in tiers)) | own_names
     not_people |= {n for n in (source, portal_name) if n}
     everything = (byline, head_ev, footer, tail_ev, lead_ev)
+    # One fold of the whole body, not one per line (a str.translate call per line cost more
+    # than the folding); no folded character is a newline, so the lines stay the lines.
+    folded = fold("\n".join(kept)).split("\n") if kept else []
     author = _pick_author(
         (
             byline.writers,
@@ -222,10 +225,10 @@ def attribute(
             + lead_ev.writers
             + footer.writers
             + tail_ev.writers
-            + _body_writers([fold(x) for x in kept], aliases),
+            + _body_writers(folded, aliases),
             [n for ev in everything for n in ev.contributors],
-            [n for n in map(writers.standalone_name, map(fold, kept[:2])) if n],
-            [n for n in [writers.trailing_names(fold(kept[-1])) if kept else None] if n],
+            [n for n in map(writers.standalone_name, folded[:2]) if n],
+            [n for n in [writers.trailing_names(folded[-1]) if folded else None] if n],
             _meta_author(meta),
             [n for ev in everything for n in ev.photographers],
         ),

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-from array import array
-from collections.abc import Iterable
 from pathlib import Path
 
 from crawler.config.loading import DATA_DIR, ConfigError
@@ -85,16 +83,16 @@ class KeywordExtractor:
     """
 
     def __init__(self, userdict: str | None) -> None:
-        import rjieba
+        from pipelines.tagging.keyword_tables import IdfTable, new_tokenizer
 
-        tokenizer = rjieba.Jieba()
+        tokenizer = new_tokenizer()  # without rjieba's module-wide instance (~33 MB)
         if userdict:
             for word, freq, tag in _read_userdict(userdict):
                 tokenizer.add_word(word, freq, tag)
         self._cut = tokenizer.cut
         # Not ``jieba.analyse.TFIDF``: importing jieba.analyse loads jieba's part-of-speech
         # tables (~110 MB) and its IDF dict takes ~40 MB more, most of a crawl's memory.
-        self.idf = _IdfTable.of_jieba()
+        self.idf = IdfTable.of_jieba()  # mapped from a cache file: no 0.45 s parse per process
         self.median_idf: float = self.idf.median
         self.builtin_stop_words: frozenset[str] = _JIEBA_STOP_WORDS
         self._idf_of: dict[str, float | None] = {}
@@ -141,62 +139,6 @@ _JIEBA_STOP_WORDS = frozenset((
     "on", "with", "can", "if", "from", "which", "you", "it", "this", "then", "at", "have",
     "all", "not", "one", "has", "or",
 ))
-
-
-class _IdfTable:
-    """jieba's IDF table (``jieba/analyse/idf.txt``, 270,000 words) in 8 MB instead of ~40.
-
-    An open-addressing hash table of the words' hashes in two flat arrays, filled line by
-    line, so that loading it never holds the 270,000 words as Python strings. Only the hash
-    of a word is kept: two words of the table sharing a 64-bit hash is not a real concern,
-    and a word outside it that collides with one only borrows that word's IDF.
-    """
-
-    _SLOTS = 1 << 19  # a load factor of ~0.5 for jieba's table
-
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._keys = array("q", bytes(8 * self._SLOTS))
-        self._values = array("d", bytes(8 * self._SLOTS))
-        count, values = 0, array("d")
-        for line in lines:
-            word, _, value = line.strip().partition(" ")
-            if word and value:
-                self._put(word, float(value))
-                values.append(float(value))
-                count += 1
-        self._count = count
-        ordered = sorted(values)
-        self.median = ordered[len(ordered) // 2] if ordered else 0.0
-
-    @classmethod
-    def of_jieba(cls) -> _IdfTable:
-        import importlib.util
-
-        spec = importlib.util.find_spec("jieba")
-        assert spec is not None and spec.origin is not None
-        path = Path(spec.origin).parent / "analyse" / "idf.txt"
-        with path.open(encoding="utf-8") as lines:
-            return cls(lines)
-
-    def __len__(self) -> int:
-        return self._count
-
-    def _slot(self, word: str) -> tuple[int, int]:
-        key = hash(word) or 1  # 0 marks an empty slot
-        mask = self._SLOTS - 1
-        slot = key & mask
-        while self._keys[slot] not in (0, key):
-            slot = (slot + 1) & mask
-        return slot, key
-
-    def _put(self, word: str, value: float) -> None:
-        slot, key = self._slot(word)
-        self._keys[slot] = key
-        self._values[slot] = value
-
-    def get(self, word: str, default: float) -> float:
-        slot, key = self._slot(word)
-        return self._values[slot] if self._keys[slot] == key else default
 
 
 @functools.lru_cache(maxsize=4)
