@@ -40,6 +40,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+# The spider's errback reports every failed page once (one ERROR line per unreachable host):
+# Scrapy's own "Gave up retrying" line would say it again.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
@@ -57,7 +60,8 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-# No per-page DEBUG records above DEBUG.
+# No per-page DEBUG records above DEBUG. Scrapy's banner (versions, settings, component lists,
+# stats dump) is lowered to DEBUG by crawler.extensions.quietlog, installed by our crawl command.
 LOG_FORMATTER = "crawler.extensions.logformat.QuietLogFormatter"
 
 # Where things are.
@@ -118,12 +122,18 @@ FRONTIER_INFLIGHT_TIMEOUT = 120.0
 FRONTIER_POLL_INTERVAL = 0.5  # seconds between looks at the shared queue when idle
 
 EXTENSIONS = {
+    # Replaced by crawler.extensions.progress: start, progress (with an ETA) and summary lines.
+    "scrapy.extensions.logstats.LogStats": None,
     "crawler.runs.recorder.CrawlRunRecorder": 100,
     "crawler.runs.section_walks.SectionWalkRecorder": 105,
     "crawler.runs.coverage.CoverageRecorder": 106,  # run_coverage: extraction health per run
     "crawler.extensions.shutdown.BoundedShutdown": 110,
     "crawler.extensions.gc_tuning.GcTuning": 120,
+    "crawler.extensions.progress.CrawlProgress": 130,  # after the recorder: it has the run id
 }
+# Seconds between the progress lines at INFO (pages, stored/duplicate/failed, rate, ETA);
+# 0: none, the start and summary lines stay.
+PROGRESS_INTERVAL = 30.0
 # Start-up objects frozen and a less frequent young-generation collection once the spider is
 # open: the collector took ~10% of the crawl process with Python's defaults
 # (crawler.extensions.gc_tuning).
