@@ -85,7 +85,9 @@ def eta_seconds(stats: dict[str, Any], queued: int, lists_left: int | None,
 
 
 def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
+    if seconds < 10:  # a short crawl (tests, the demo): tenths say more than "0s"
+        return f"{max(0.0, seconds):.1f}s"
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     minutes, seconds = divmod(seconds, 60)

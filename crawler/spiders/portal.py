@@ -263,8 +263,8 @@ class PortalSpider(scrapy.Spider):
                 yield self._list_request(target, next_url, page + 1, known_run)
         else:
             walk.stop = stop
-            logger.info("section %s (%s): walk ends at page %d (%s)", target.section.url,
-                        target.portal.key, page, _STOP_WORDS[stop])
+            logger.info("section %s / %s: walk ends at page %d (%s)", target.portal.key,
+                        target.section.name, page, _STOP_WORDS[stop])
         for url in new:
             if url in self._requested:
                 continue
