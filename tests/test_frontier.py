@@ -113,6 +113,10 @@ def test_workers_share_one_crawl_each_article_downloaded_and_stored_once(
     assert len(expected) == 104
     assert all("crawl finished (run " in log and "status=ok" in log for log in logs), \
         logs[0][-3000:]
+    # A worker that read only part of a walk does not warn that it was interrupted.
+    assert not any("is not caught up" in log for log in logs), [x[-3000:] for x in logs]
+    walks = rows(shared_url, "SELECT caught_up, resume_depth FROM section_walks")
+    assert walks and all(w["caught_up"] and not w["resume_depth"] for w in walks), walks
     assert {u: hits[u] for u in expected} == dict.fromkeys(expected, 1)  # downloaded once
     assert all(n == 1 for u, n in hits.items() if "robots.txt" not in u), "a page fetched twice"
     stored = [r["url"] for r in rows(shared_url, "SELECT url FROM articles")]
