@@ -40,6 +40,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+# The spider's errback reports every failed page once (one ERROR line per unreachable host):
+# Scrapy's own "Gave up retrying" line would say it again.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 REDIRECT_MAX_TIMES = 5
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
@@ -63,7 +66,8 @@ REMOTE_CONTROL_ENABLED = False  # no listening ports in unattended runs
 # per page for nothing (bench/crawl_throughput.py: 8.5 -> 7.5 ms CPU per page).
 CONCURRENT_ITEMS = 4
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-# No per-page DEBUG records above DEBUG.
+# No per-page DEBUG records above DEBUG. Scrapy's banner (versions, settings, component lists,
+# stats dump) is lowered to DEBUG by crawler.extensions.quietlog, installed by our crawl command.
 LOG_FORMATTER = "crawler.extensions.logformat.QuietLogFormatter"
 
 # Where things are.
@@ -125,6 +129,8 @@ FRONTIER_POLL_INTERVAL = 0.5  # seconds between looks at the shared queue when i
 
 EXTENSIONS = {
     "pipelines.drops.DropStats": 90,  # drop/<reason> for every dropped item
+    # Replaced by crawler.extensions.progress: start, progress (with an ETA) and summary lines.
+    "scrapy.extensions.logstats.LogStats": None,
     "crawler.runs.recorder.CrawlRunRecorder": 100,
     "crawler.runs.section_walks.SectionWalkRecorder": 105,
     "crawler.runs.coverage.CoverageRecorder": 106,  # run_coverage: extraction health per run
@@ -132,7 +138,11 @@ EXTENSIONS = {
     "crawler.extensions.gc_tuning.GcTuning": 120,
     # Off anyway (REMOTE_CONTROL_ENABLED): not even imported, it pulls in aiohttp (~140 ms).
     "scrapy.extensions.remote_control.RemoteControl": None,
+    "crawler.extensions.progress.CrawlProgress": 130,  # after the recorder: it has the run id
 }
+# Seconds between the progress lines at INFO (pages, stored/duplicate/failed, rate, ETA);
+# 0: none, the start and summary lines stay.
+PROGRESS_INTERVAL = 30.0
 # Start-up objects frozen and a less frequent young-generation collection once the spider is
 # open: the collector took ~10% of the crawl process with Python's defaults
 # (crawler.extensions.gc_tuning).

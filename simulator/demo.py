@@ -52,9 +52,9 @@ def main() -> int:
             print(f"sample portal {server.site.name} ({server.site.key}) at "
                   f"{sim.base(server.site.key)}{server.site.list_path}")
         env = dict(os.environ, PORTALS_FILE=str(portals_file), DATABASE_URL=database_url)
+        # At INFO, as a user runs it: a start line, one line per list page, one summary line.
         command = [sys.executable, "-m", "scrapy", "crawl", "portal",
-                   "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0",
-                   "-s", "LOG_LEVEL=WARNING"]
+                   "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0"]
         print(f"\n$ DATABASE_URL={database_url} PORTALS_FILE={portals_file.relative_to(ROOT)} "
               "scrapy crawl portal\n")
         proc = subprocess.run(command, cwd=ROOT, env=env)

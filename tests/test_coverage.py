@@ -52,3 +52,18 @@ def test_coverage_is_recorded_per_run_and_a_drop_fails_status(
                                 url, "--portals-file", str(portals_file)], cwd=ROOT,
                                capture_output=True, text=True, timeout=60)
     assert scheduler.returncode == 1 and "author 1.00→0.00" in scheduler.stdout
+
+
+def test_a_multi_portal_run_records_the_list_page_yield_of_each_portal(
+        simulator: PortalSimulator, portals_file: Path, sqlite_url: str) -> None:
+    assert run_crawl(sqlite_url, portals_file).returncode == 0  # every portal, one run
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        rows = {r.portal: r for r in conn.execute(select(RunCoverage.__table__))}
+    engine.dispose()
+    assert set(rows) == {s.site.key for s in simulator.servers}
+    for row in rows.values():
+        assert row.list_pages and row.list_pages > 0, row
+        assert row.yield_per_page == pytest.approx(row.article_links / row.list_pages)
+    # Each portal its own yield, not the run's (the sample portals list 5, 4 and 5 per page).
+    assert len({round(r.yield_per_page, 2) for r in rows.values()}) > 1

@@ -111,7 +111,12 @@ def test_workers_share_one_crawl_each_article_downloaded_and_stored_once(
                         for s in sim.sites for path, n in sim.hits(s.key).items()})
         expected = article_urls(sim)
     assert len(expected) == 104
-    assert all("Spider closed (finished)" in log for log in logs), logs[0][-3000:]
+    assert all("crawl finished (run " in log and "status=ok" in log for log in logs), \
+        logs[0][-3000:]
+    # A worker that read only part of a walk does not warn that it was interrupted.
+    assert not any("is not caught up" in log for log in logs), [x[-3000:] for x in logs]
+    walks = rows(shared_url, "SELECT caught_up, resume_depth FROM section_walks")
+    assert walks and all(w["caught_up"] and not w["resume_depth"] for w in walks), walks
     assert {u: hits[u] for u in expected} == dict.fromkeys(expected, 1)  # downloaded once
     assert all(n == 1 for u, n in hits.items() if "robots.txt" not in u), "a page fetched twice"
     stored = [r["url"] for r in rows(shared_url, "SELECT url FROM articles")]
@@ -154,7 +159,8 @@ def test_a_killed_workers_requests_go_back_and_the_others_finish(tmp_path, sqlit
         expected = article_urls(sim)
     assert any("requests of dead or stopped workers back in the queue" in log for log in logs), \
         logs[0][-3000:]
-    assert all("Spider closed (finished)" in log for log in logs), logs[0][-3000:]
+    assert all("crawl finished (run " in log and "status=ok" in log for log in logs), \
+        logs[0][-3000:]
     stored = [r["url"] for r in rows(sqlite_url, "SELECT url FROM articles")]
     assert sorted(stored) == sorted(expected)  # nothing lost, nothing twice
     runs = rows(sqlite_url, "SELECT pid, status FROM crawl_runs ORDER BY id")

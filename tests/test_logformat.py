@@ -46,3 +46,31 @@ def test_the_project_uses_it() -> None:
 
     formatter = "crawler.extensions.logformat.QuietLogFormatter"
     assert get_project_settings()["LOG_FORMATTER"] == formatter
+
+
+def test_scrapy_banner_goes_to_debug_and_real_warnings_stay() -> None:
+    from crawler.extensions import quietlog
+
+    quietlog.install()
+    quietlog.install()  # twice (a second crawl in the process): still one filter per logger
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    middleware = logging.getLogger("scrapy.middleware")
+    old_level = middleware.level
+    middleware.addHandler(handler)
+    middleware.setLevel(logging.DEBUG)
+    try:
+        middleware.info("Enabled %(componentname)ss:\n%(enabledlist)s",
+                        {"componentname": "extension", "enabledlist": "[]"})
+        middleware.warning("Disabled %(clspath)s: %(eargs)s", {"clspath": "x", "eargs": "y"})
+        middleware.error("something else broke")
+    finally:
+        middleware.removeHandler(handler)
+        middleware.setLevel(old_level)
+    assert [r.levelname for r in seen] == ["DEBUG", "WARNING", "ERROR"]
+    assert sum(isinstance(f, quietlog.DemoteFilter) for f in middleware.filters) == 1

@@ -5,7 +5,8 @@ titles, dates or bodies quietly stop being extracted. At spider close (after the
 have flushed) this extension reads the run's stored rows back by ``crawl_run_id`` and records,
 per portal, the share of articles with a title, a publication time, an author, a source and a
 body of at least ``COVERAGE_MIN_BODY_CHARS`` characters, and the list-page yield (article
-links per list page; the spider counts these per run, so only a run of one portal gets it).
+links per list page, from the spider's per-portal counts, so that every portal of a
+multi-portal run gets its own: a plain ``scrapy crawl portal`` crawls them all at once).
 ``portal status`` and ``scheduler.py --status`` compare the last row with the portal's own
 recent runs (``crawler.schedule.coverage_check``). No pipeline changes: storage is the truth.
 """
@@ -46,6 +47,19 @@ def measure(engine: Engine, run_id: int, min_body: int) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
+def list_yield(stats: dict[str, Any], portal: str,
+               crawled: list[str]) -> tuple[int | None, int | None]:
+    """List pages read and article links found for ``portal`` in this run; (None, None) for a
+    portal the run did not walk (an article stored under another portal's key)."""
+    if portal not in crawled:
+        return None, None
+    pages = stats.get(f"portal/list_pages/{portal}")
+    if pages is None and len(crawled) == 1:  # counted by a spider without per-portal counts
+        pages = stats.get("portal/list_pages", 0)
+        return int(pages), int(stats.get("portal/article_links", 0))
+    return int(pages or 0), int(stats.get(f"portal/article_links/{portal}", 0))
+
+
 class CoverageRecorder:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -65,23 +79,22 @@ class CoverageRecorder:
         if run_id is None:
             return
         stats = self.crawler.stats.get_stats()
-        list_pages = int(stats.get("portal/list_pages", 0))
-        links = int(stats.get("portal/article_links", 0))
-        label = str(getattr(spider, "run_label", ""))
+        crawled = [k for k in str(getattr(spider, "run_label", "")).split(",") if k]
         engine = make_engine(self.database_url)
         try:
             rows = measure(engine, run_id, self.min_body)
-            if "," not in label and label and not any(r["portal"] == label for r in rows):
-                rows.append({"portal": label, "articles": 0})  # the yield still counts
+            stored = {r["portal"] for r in rows}
+            # A portal that stored nothing still has a yield (0 links per page is the alarm).
+            rows += [{"portal": key, "articles": 0} for key in crawled if key not in stored]
             values = []
             for row in rows:
-                single = row["portal"] == label
+                list_pages, links = list_yield(stats, row["portal"], crawled)
                 values.append({
                     **{f: row.get(f) for f in FIELDS}, "run_id": run_id,
                     "portal": row["portal"], "articles": row["articles"],
-                    "list_pages": list_pages if single else None,
-                    "article_links": links if single else None,
-                    "yield_per_page": (links / list_pages) if single and list_pages else None,
+                    "list_pages": list_pages, "article_links": links,
+                    "yield_per_page": (links / list_pages) if list_pages and links is not None
+                    else None,
                     "recorded_at": utcnow()})
             if values:
                 with engine.begin() as conn:

@@ -120,7 +120,8 @@ class CrawlRunRecorder:
             self.crawler.stats.inc_value("crawlrun/record_errors")
             return
         spider.crawl_run_id = self.run_id
-        logger.info("crawl run %d started: portal=%s trigger=%s", self.run_id, label, self.trigger)
+        # DEBUG: crawler.extensions.progress logs the start and summary lines with the run id.
+        logger.debug("crawl run %d started: portal=%s trigger=%s", self.run_id, label, self.trigger)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
@@ -138,7 +139,7 @@ class CrawlRunRecorder:
             "drops": drop_counts(stats),
             "message": message,
         }
-        logger.info(
+        logger.debug(
             "crawl run %s finished: status=%s pages=%d new=%d duplicate=%d errors=%d drops=%s%s",
             self.run_id,
             status,

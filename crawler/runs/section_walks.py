@@ -118,10 +118,17 @@ class SectionWalkRecorder:
         stats = self.crawler.stats
         stored_all = not (stats.get_value("storage/failed_batches")
                           or stats.get_value("storage/lost_items"))
+        shared = bool(stats.get_value("frontier/worker"))
         for report in reports.values():
             caught_up = reason == "finished" and stored_all and report.complete()
             if report.deepest == 0:
                 continue  # its first list page never came back: nothing was learnt
+            if shared and reason == "finished" and report.stop is None:
+                # A worker of a shared crawl (crawler.frontier) that finished: the walk went on
+                # in another worker, which records how it ended. Every list page read is
+                # already marked (not caught up, at least that deep) by _record_progress, and
+                # workers finish only once the whole crawl has, so nothing is left behind.
+                continue
             if not caught_up:
                 logger.warning(
                     "section %s (%s) is not caught up: %s; the next run walks its list pages "

@@ -53,6 +53,7 @@ from crawler.runs.section_walks import (
     list_page_walked,
     load_resume_depths,
 )
+from crawler.spiders.fetch_errors import FetchErrorLog
 from crawler.storage.known import KnownArticles
 from crawler.urls import canonical_url, strip_tracking
 
@@ -110,6 +111,7 @@ class PortalSpider(scrapy.Spider):
         self._requested: set[str] = set()
         # What this run saw of each section's walk (read by crawler.runs.section_walks at the end).
         self.walks: dict[tuple[str, str], WalkReport] = {}
+        self.fetch_errors = FetchErrorLog(logger)  # one ERROR line per unreachable host
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -223,6 +225,7 @@ class PortalSpider(scrapy.Spider):
             signal=list_page_walked, portal=target.portal.key, section_url=target.section.url,
             page=page)
         self.crawler.stats.inc_value("portal/list_pages")
+        self.crawler.stats.inc_value(f"portal/list_pages/{target.portal.key}")  # run_coverage
         links = list_page_links(
             response.body,
             encoding_hint or None,
@@ -240,15 +243,11 @@ class PortalSpider(scrapy.Spider):
             stored = await asyncio.to_thread(self.known.stored, urls)
         new = [u for u in urls if u not in stored]
         self.crawler.stats.inc_value("portal/article_links", len(urls))
+        self.crawler.stats.inc_value(f"portal/article_links/{target.portal.key}", len(urls))
         self.crawler.stats.inc_value("portal/article_links_known", len(urls) - len(new))
-        logger.info(
-            "list page %s (%s, page %d): %d article links, %d new",
-            response.url,
-            target.portal.key,
-            page,
-            len(urls),
-            len(new),
-        )
+        logger.info("list page %s / %s, page %d: %d article links, %d new (%s)",
+                    target.portal.key, target.section.name, page, len(urls), len(new),
+                    response.url)
         # The next list page first: Scrapy takes a callback's requests into the scheduler one
         # per turn of the event loop, so a next page yielded after 50 articles is fetched
         # after all of them.
@@ -264,8 +263,8 @@ class PortalSpider(scrapy.Spider):
                 yield self._list_request(target, next_url, page + 1, known_run)
         else:
             walk.stop = stop
-            logger.info("section %s (%s): walk ends at page %d (%s)", target.section.url,
-                        target.portal.key, page, _STOP_WORDS[stop])
+            logger.info("section %s / %s: walk ends at page %d (%s)", target.portal.key,
+                        target.section.name, page, _STOP_WORDS[stop])
         for url in new:
             if url in self._requested:
                 continue
@@ -385,7 +384,7 @@ class PortalSpider(scrapy.Spider):
                 walk.stop = STOP_FAILED
             else:
                 walk.article_failures += 1
-        logger.error("fetch failed for %s page %s: %s", kind, request.url, detail)
+        self.fetch_errors.failed(kind, request.url, reason, detail)
 
     def _count_error(self, reason: str, kind: str = "article") -> None:
         stats = self.crawler.stats
