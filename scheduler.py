@@ -156,8 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             except ConfigError as exc:  # --portal naming no profile
                 print(f"scheduler.py: {exc}", file=sys.stderr)
                 return EXIT_CONFIG
-            if code != 0 or sys.stdout.isatty():  # at a terminal always; under cron: trouble
-                print(summary)
+            print(summary)  # stdout: cron users who want mail only on trouble add >/dev/null
             return code
         return serve(options, registry, engine, stop_event)
     finally:

@@ -29,6 +29,9 @@ Metric (all text first normalised: NFKC, every whitespace character removed):
   :func:`crawler.extraction.decode_html`.
 
 The ``--min-*`` options (and :func:`check_floors`) let a CI gate fail when our row drops.
+
+Over 300 lines because the metric above, the three tools' adapters and the table are one
+measurement; the metric functions are imported by the quality-gate test.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@
   redirect loop, empty, PDF, truncated, oversized, not-an-article) when ``faults`` is on.
 
 Each site is a dict of path -> ``Page``; ``simulator.server`` serves them.
+
+Long because it is mostly HTML templates, one builder per site layout; test data, not logic.
 """
 
 from __future__ import annotations

@@ -56,11 +56,12 @@ def test_status_counts_a_crawl_of_several_portals_for_each(
         assert line.split()[3] == "ok" and line.endswith(f"of {','.join(keys)})"), line
 
 
-def test_once_prints_its_summary_at_a_terminal(
-        simulator: PortalSimulator, portals_file: Path, sqlite_url: str) -> None:
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "cron"])
+def test_once_prints_a_one_line_summary_on_success(
+        tty: bool, simulator: PortalSimulator, portals_file: Path, sqlite_url: str) -> None:
     key = simulator.servers[0].site.key
     code, out = scheduler("--once", "--portal", key, "-s", "AUTOTHROTTLE_ENABLED=0",
                           "-s", "DOWNLOAD_DELAY=0", database_url=sqlite_url,
-                          portals_file=portals_file, tty=True)
+                          portals_file=portals_file, tty=tty)
     assert code == 0, out
     assert out.strip() == "once: 1 ok, 0 failed/killed, 0 skipped"

@@ -6,6 +6,9 @@ check. Values the crawl cannot use (a selector that does not parse, a cron with 
 :class:`~crawler.config.errors.Problem` with the wording users know; everything else is worded
 by :data:`FIXES` through the shared adapter. :mod:`crawler.config.profiles` turns a validated
 file into the frozen ``Portal``/``Schedule`` values the spider and scheduler use.
+
+Over 300 lines because it is the whole file format in one place (every key, its validator
+and its fix text): a newcomer adding a key reads one file.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ when they point at articles too. A URL's shape is only a hint between groups, ne
 portals name articles ``/news/85.html``, ``/dongtai/c12.htm`` or ``/zixun/37/``, and a rule
 wanting long numbers missed every one. Only what is plainly no article (an account or search
 page, a file, another site, a list page) is left out by its URL. The next page: ``pager``.
+
+A little over 300 lines on purpose: the group scoring and its small node predicates
+(sidebar heading, boilerplate mark, container shape, date) are one rule read together;
+split, each half would only make sense with the other open beside it.
 """
 
 from __future__ import annotations
