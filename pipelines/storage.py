@@ -65,6 +65,7 @@ class StoragePipeline:
         self.store = DurableStore(self.writer, self.spool_dir, self.batch_size, crawler.stats)
         self._flushing: asyncio.Task[bool] | None = None
         self._probing: asyncio.Task[None] | None = None
+        self._closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StoragePipeline:
@@ -118,11 +119,12 @@ class StoragePipeline:
 
     async def close_spider(self, spider: Any = None) -> None:
         try:
+            self._closing = True  # from here on, the close looks for the database itself
             if self._probing is not None:
                 self._probing.cancel()
             await self.writes_done()
             run_id = getattr(self.spider, "crawl_run_id", None)
-            for attempt in range(1, self.retry_attempts + 1):
+            for attempt in range(1, max(1, self.retry_attempts) + 1):
                 written = await self._write_all()
                 if written and await asyncio.to_thread(self.store.recover, run_id):
                     break
@@ -174,13 +176,15 @@ class StoragePipeline:
         return True
 
     def _start_probe(self) -> None:
+        if self._closing:
+            return
         if self._probing is None or self._probing.done():
             self._probing = asyncio.ensure_future(self._probe())
 
     async def _probe(self) -> None:
         """While the database is away, look for it; once it answers, have the writer thread
         replay the spool even if no new item comes."""
-        while self.store.away:
+        while self.store.away and not self._closing:
             await asyncio.sleep(self.probe_interval)
             if await asyncio.to_thread(self.store.probe) and self._flushing is None:
                 self._start_flush()

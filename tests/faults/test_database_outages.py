@@ -8,6 +8,7 @@ database back store every simulator article exactly once and leave no run ``runn
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import threading
 import time
@@ -72,7 +73,8 @@ def _spool_empty(spool: Path) -> bool:
 
 
 def run_outage(postgres_url: str, proxy: PgProxy, portal, tmp_path: Path, monkeypatch,
-               fault: str, when: str, seconds: float | None) -> dict[str, object]:
+               fault: str, when: str, seconds: float | None,
+               sigterm_after: float | None = None) -> dict[str, object]:
     """One faulted crawl, then plain runs until every article is stored; what happened."""
     sim, portals = portal
     spool = tmp_path / "spool"
@@ -102,18 +104,22 @@ def run_outage(postgres_url: str, proxy: PgProxy, portal, tmp_path: Path, monkey
         timer = threading.Timer(seconds, heal) if seconds is not None else None
         if timer is not None:
             timer.start()
+        if sigterm_after is not None:
+            time.sleep(sigterm_after)
+            crawl.send_signal(signal.SIGTERM)
         try:
             crawl.wait(timeout=ENDS_WITHIN)
         except subprocess.TimeoutExpired:
             crawl.kill()
             crawl.wait()
-            raise AssertionError(f"the crawl did not end within {ENDS_WITHIN:.0f} s of the "
-                                 "fault: " + log_path.read_text()[-3000:]) from None
-        finally:
             if timer is not None:
                 timer.cancel()
+            raise AssertionError(f"the crawl did not end within {ENDS_WITHIN:.0f} s of the "
+                                 "fault: " + log_path.read_text()[-3000:]) from None
     ended_after = time.monotonic() - injected
-    if "at" not in back:  # for good, or longer than the crawl: back only now
+    if timer is not None:
+        timer.join()  # an outage longer than the crawl: the database is back only then
+    else:  # for good (as far as the faulted crawl is concerned)
         heal()
     faulted_log = log_path.read_text()
 
@@ -150,13 +156,14 @@ def check(outcome: dict[str, object], figures: list[dict[str, object]], label: s
     assert outcome["duplicates"] == 0 and outcome["extra"] == 0
     assert not [r for r in outcome["runs"] if r["status"] == "running"], outcome["runs"]  # type: ignore[attr-defined]
     # One clear line when the outage starts, not one per batch or list page.
-    assert log.count("storage: the database is unavailable") <= 2, log[-3000:]
+    for part in ("storage", "stored-URL lookups", "section walks"):
+        assert log.count(f"{part}: the database is unavailable") <= 2, log[-3000:]
     assert "Traceback" not in log, log[-3000:]
     faulted = outcome["faulted_run"]
     assert isinstance(faulted, dict)
     if away_at_end:
         assert outcome["returncode"] == 1, log[-3000:]
-        assert faulted["status"] == "failed", faulted
+        assert faulted["status"] in ("failed", "killed"), faulted
         assert ("storage failed: spooled" in log or "cannot record the end of crawl run" in log)
     else:  # back before the crawl ended: it replayed its spool itself
         assert outcome["returncode"] == 0, log[-3000:]
@@ -205,3 +212,15 @@ def test_longer_database_outages_lose_and_duplicate_nothing(
     outcome = run_outage(postgres_url, proxy, portal, tmp_path, monkeypatch, fault, when,
                          seconds)
     check(outcome, figures, _label(fault, when, seconds), away_at_end)
+
+
+@pytest.mark.faults_long
+def test_sigterm_while_the_database_is_stalled_ends_the_crawl_within_bounded_time(
+        postgres_url, proxy, portal, tmp_path, monkeypatch, figures):
+    outcome = run_outage(postgres_url, proxy, portal, tmp_path, monkeypatch, "stalled", "mid",
+                         None, sigterm_after=2.0)
+    # The stop grace (5 s), then the close: storage's looks for the database and the records,
+    # each bounded by DB_CONNECT_TIMEOUT / DB_CLIENT_TIMEOUT.
+    assert float(outcome["ended_after"]) < 60, outcome["log"]  # type: ignore[arg-type]
+    check(outcome, figures, "SIGTERM while PostgreSQL is stalled, then plain runs",
+          away_at_end=True)
