@@ -89,7 +89,13 @@ class DurableStore:
 
     def pending_items(self) -> int:
         """Articles waiting in the spool (for the next run, once this one ends)."""
-        return sum(count_items(path) for path in spool_files(self.spool_dir))
+        total = 0
+        for path in spool_files(self.spool_dir):
+            try:
+                total += count_items(path)
+            except FileNotFoundError:
+                continue  # replayed meanwhile by another crawl
+        return total
 
     # -- the database ---------------------------------------------------------------------
 
@@ -118,12 +124,16 @@ class DurableStore:
         only once all its items are stored (items of a file replayed twice are updates)."""
         earlier = 0
         for path in spool_files(self.spool_dir):
-            items = list(read_spool(path))
+            try:
+                items = list(read_spool(path))
+            except FileNotFoundError:
+                continue  # replayed meanwhile by another crawl sharing this spool
+            # (Two crawls replaying one file store each URL once: the writer keys on it.)
             for start in range(0, len(items), self.batch_size):
                 chunk = items[start : start + self.batch_size]
                 if self._write(chunk, run_id) < len(chunk):
                     return False
-            path.unlink()
+            path.unlink(missing_ok=True)
             self.stats.inc_value("storage/replayed_items", len(items))
             logger.debug("storage: replayed %d spooled articles from %s", len(items), path)
             if self.outage.away:
