@@ -116,6 +116,15 @@ STORAGE_CLOSE_RETRY_DELAY = 1.0  # seconds between them
 # Articles still unstored after those retries go to a JSONL spool the next run replays first.
 # Empty: spool/ beside the SQLite file (data/spool), data/spool/<host>-<db> for PostgreSQL.
 STORAGE_SPOOL_DIR = os.environ.get("STORAGE_SPOOL_DIR", "")
+# While the database is away, batches go straight to the spool and a probe looks for it every
+# this many seconds; once it answers, the spool is replayed (oldest first) before new batches.
+STORAGE_PROBE_INTERVAL = 2.0
+# Seconds any PostgreSQL round trip (query, ping, commit) may take before the client shuts its
+# connection down (crawler.storage.bounded): a server or proxy that stops answering without
+# closing the connection is not caught by statement_timeout or keepalives. A little above
+# DB_STATEMENT_TIMEOUT (30 s), so the server's own timeout speaks first. Environment variable,
+# since make_engine is called by scripts and the scheduler as well as by crawls; 0: none.
+DB_CLIENT_TIMEOUT = float(os.environ.get("DB_CLIENT_TIMEOUT", "35"))
 
 # Scale-out (crawler/frontier): with REDIS_URL the scheduler queue and the request fingerprints
 # live in Redis, and the same command started in N processes (on N machines) shares one crawl.

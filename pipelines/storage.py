@@ -1,21 +1,26 @@
-"""Last pipeline: buffers articles and has ``crawler.storage.writer.ArticleWriter`` store them.
+"""Last pipeline: buffers articles and has the writer thread store them, or spool them.
 
 Items are written ``STORAGE_BATCH_SIZE`` at a time in one transaction: a commit per item is the
 slow path on both SQLite and PostgreSQL. The dedup index (``pipelines.dedup.DedupIndex``) is
 built here and handed to the writer, which asks it for the duplicate decision inside the
 transaction that stores the article.
 
-A batch is written in a thread beside the reactor, one batch at a time and in order, so a slow
+A batch is handed to a thread beside the reactor, one batch at a time and in order, so a slow
 or stalled database holds up the writes, not the downloads or the signal handling; items wait
-only when ``STORAGE_BACKLOG_BATCHES`` full batches are queued behind it. When the database
-goes away the batch stays in memory and is retried with the next flush; nothing already stored
-is touched, and the failure is counted in ``crawl_runs.errors``. What is still unstored when
-the crawl ends goes to the spool (``crawler.storage.spool``), replayed by the next run.
+only when ``STORAGE_BACKLOG_BATCHES`` full batches are queued behind it. In that thread
+``crawler.storage.durable.DurableStore`` writes the batch, or, while the database is away,
+writes it to the spool at once (the crawl goes on at its pace); a probe here looks for the
+database every ``STORAGE_PROBE_INTERVAL`` seconds, and once it answers the spool is replayed
+(oldest first) before anything newer. The spool of an earlier run is replayed the same way,
+in that thread, before this run's first batch. What is still in the spool when the crawl ends
+makes the run ``failed`` ("storage failed: spooled N articles for the next run"); the next
+run stores it first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -26,8 +31,8 @@ from sqlalchemy import Engine
 
 from crawler.items import ArticleItem
 from crawler.signals import items_stored
+from crawler.storage.durable import DurableStore
 from crawler.storage.engine import spool_dir_for
-from crawler.storage.spool import read_spool, spool_files, write_spool
 from crawler.storage.writer import ArticleWriter, first_line
 from pipelines.dedup import DedupIndex
 
@@ -35,11 +40,11 @@ logger = logging.getLogger(__name__)
 
 
 class StoragePipeline:
-    """Buffers items and has an ``ArticleWriter`` store them, ``STORAGE_BATCH_SIZE`` at a
-    time, in a thread (one batch in flight, in order)."""
+    """Buffers items and has a ``DurableStore`` store (or spool) them,
+    ``STORAGE_BATCH_SIZE`` at a time, in a thread (one batch in flight, in order)."""
 
     # Sends crawler.signals.items_stored: the shared frontier (crawler.frontier) keeps a request
-    # in flight until its item is in the database.
+    # in flight until its item is in the database (or fsynced in the spool).
     sends_items_stored = True
 
     def __init__(self, crawler: Any) -> None:
@@ -50,13 +55,17 @@ class StoragePipeline:
         self.backlog_limit = self.batch_size * max(1, settings.getint("STORAGE_BACKLOG_BATCHES"))
         self.retry_attempts = settings.getint("STORAGE_CLOSE_RETRIES")
         self.retry_delay = settings.getfloat("STORAGE_CLOSE_RETRY_DELAY")
+        self.probe_interval = max(0.1, settings.getfloat("STORAGE_PROBE_INTERVAL"))
         self.buffer: list[ArticleItem] = []
         self.writer = ArticleWriter(
             settings, crawler.stats,
             DedupIndex.from_crawler(crawler) if settings.getbool("DEDUP_ENABLED") else None)
         self.spool_dir = spool_dir_for(settings.get("DATABASE_URL"),
                                        settings.get("STORAGE_SPOOL_DIR") or "")
+        self.store = DurableStore(self.writer, self.spool_dir, self.batch_size, crawler.stats)
         self._flushing: asyncio.Task[bool] | None = None
+        self._probing: asyncio.Task[None] | None = None
+        self._closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StoragePipeline:
@@ -79,24 +88,12 @@ class StoragePipeline:
     def open_spider(self, spider: Any = None) -> None:
         self.spider = spider if spider is not None else self.crawler.spider
         self.writer.open()
-        self._replay_spool()
-
-    def _replay_spool(self) -> None:
-        """Store what earlier crawls spooled, oldest first, before anything new: the same
-        writer, so dedup decides as if they had been stored then. A file goes only once all
-        its items are stored; if the database fails again it stays for the next run."""
-        run_id = getattr(self.spider, "crawl_run_id", None)
-        for path in spool_files(self.spool_dir):
-            items = list(read_spool(path))
-            for start in range(0, len(items), self.batch_size):
-                batch = items[start : start + self.batch_size]
-                if self.writer.write(batch, run_id) < len(batch):
-                    logger.error("storage: spool %s not replayed, the database failed; kept",
-                                 path)
-                    return
-            path.unlink()
-            self.stats.inc_value("storage/replayed_items", len(items))
-            logger.info("storage: replayed %d spooled articles from %s", len(items), path)
+        # What earlier crawls spooled is stored first, in the writer thread: the reactor
+        # goes on with the crawl meanwhile, and new batches queue behind it. (Without a
+        # running loop, as in scripts, the first batch or the close replays it.)
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop()
+            self._start_flush()
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         self.buffer.append(item)
@@ -122,13 +119,19 @@ class StoragePipeline:
 
     async def close_spider(self, spider: Any = None) -> None:
         try:
+            self._closing = True  # from here on, the close looks for the database itself
+            if self._probing is not None:
+                self._probing.cancel()
             await self.writes_done()
-            for attempt in range(1, self.retry_attempts + 1):
-                if await self._write_all():
+            run_id = getattr(self.spider, "crawl_run_id", None)
+            for attempt in range(1, max(1, self.retry_attempts) + 1):
+                written = await self._write_all()
+                if written and await asyncio.to_thread(self.store.recover, run_id):
                     break
                 if attempt < self.retry_attempts:
                     await asyncio.sleep(self.retry_delay)
             self._give_up_on_buffer()
+            await self._count_spooled()
         finally:
             await asyncio.to_thread(self.writer.close)
 
@@ -150,46 +153,60 @@ class StoragePipeline:
         return True
 
     async def _flush(self) -> bool:
-        """Write a batch in a thread; what could not be written goes back to the buffer's
-        head, so the order of the items is kept."""
+        """Store or spool a batch in a thread (an empty one: only replay the spool); what
+        could not be taken care of goes back to the buffer's head, so the order is kept."""
         cut = time.monotonic()
         batch = self.buffer[: self.batch_size]
         del self.buffer[: self.batch_size]
         run_id = getattr(self.spider, "crawl_run_id", None)
         try:
-            done = await asyncio.to_thread(self.writer.write, batch, run_id)
+            done = await asyncio.to_thread(self.store.store, batch, run_id)
         except Exception as exc:  # noqa: BLE001 -- a bug must not lose the batch: retried
             done = 0
             self.stats.inc_value("storage/errors")
-            logger.exception("storage: writing %d articles failed (%s); keeping them",
+            logger.exception("storage: storing %d articles failed (%s); keeping them",
                              len(batch), first_line(exc))
+        if self.store.away:
+            self._start_probe()
         if done < len(batch):
             self.buffer[:0] = batch[done:]
             return False
-        if not self.buffer:
+        if batch and not self.buffer:
             self.crawler.signals.send_catch_log(items_stored, since=cut)
         return True
 
+    def _start_probe(self) -> None:
+        if self._closing:
+            return
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.ensure_future(self._probe())
+
+    async def _probe(self) -> None:
+        """While the database is away, look for it; once it answers, have the writer thread
+        replay the spool even if no new item comes."""
+        while self.store.away and not self._closing:
+            await asyncio.sleep(self.probe_interval)
+            if await asyncio.to_thread(self.store.probe) and self._flushing is None:
+                self._start_flush()
+
     def _give_up_on_buffer(self) -> None:
-        """The database stayed away: spool the buffer for the next run (the run still counts
-        as failed, so operators see it); lost only if the spool cannot be written either."""
+        """Neither the database nor the spool took these: lost (counted, one line)."""
         if not self.buffer:
             return
         self.stats.inc_value("storage/failed_batches")
-        try:
-            path = write_spool(self.spool_dir, self.buffer)
-        except OSError as exc:
-            logger.error("storage: cannot spool to %s (%s)", self.spool_dir, exc)
-        else:
-            self.stats.inc_value("storage/spooled_items", len(self.buffer))
-            logger.error(
-                "storage: spooled %d articles to %s, the database stayed unavailable; "
-                "the next run stores them first", len(self.buffer), path)
-            self.buffer.clear()
-            return
-        if self.buffer:
-            self.stats.inc_value("storage/lost_items", len(self.buffer))
-            logger.error(
-                "storage: giving up on %d articles, the database stayed unavailable",
-                len(self.buffer),
-            )
+        self.stats.inc_value("storage/lost_items", len(self.buffer))
+        logger.error(
+            "storage: giving up on %d articles: neither the database nor the spool (%s) "
+            "would take them", len(self.buffer), self.spool_dir)
+        self.buffer.clear()
+
+    async def _count_spooled(self) -> None:
+        """What is left in the spool waits for the next run: the run failed to store it."""
+        with contextlib.suppress(OSError):
+            pending = await asyncio.to_thread(self.store.pending_items)
+            if pending:
+                self.stats.inc_value("storage/failed_batches")
+                self.stats.set_value("storage/spool_pending", pending)
+                logger.error(
+                    "storage: %d articles wait in the spool %s, the database stayed "
+                    "unavailable; the next run stores them first", pending, self.spool_dir)

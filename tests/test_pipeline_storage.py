@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
@@ -111,26 +113,77 @@ def test_writes_are_batched(sqlite_url):
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 25
 
 
-def test_a_database_outage_keeps_the_batch_and_loses_nothing(sqlite_url, monkeypatch):
-    pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=2)
+def test_a_database_outage_mid_crawl_spools_batches_at_once_and_replays_them_first(
+        sqlite_url, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="crawler.storage.durable")
+    pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=2, STORAGE_PROBE_INTERVAL=60)
     feed(pipeline, item(0), item(1))
     assert pipeline.engine is not None
     real_begin = pipeline.engine.begin
-    outage = {"left": 1}
+    database = {"away": True, "tries": 0}
 
     def flaky_begin():  # type: ignore[no-untyped-def]
-        if outage["left"]:
-            outage["left"] -= 1
-            raise OperationalError("BEGIN", {}, Exception("database is locked / server gone"))
+        if database["away"]:
+            database["tries"] += 1
+            raise OperationalError("BEGIN", {}, Exception("server closed the connection"))
         return real_begin()
 
     monkeypatch.setattr(pipeline.engine, "begin", flaky_begin)
-    feed(pipeline, item(2), item(3))  # this flush fails: items kept
-    assert len(pipeline.buffer) == 2
-    assert pipeline.stats.get_value("storage/errors") == 1
-    feed(pipeline, item(4), item(1), close=True)  # an already stored URL arrives again
-    assert count(sqlite_url, "SELECT count(*) FROM articles") == 5
-    assert count(sqlite_url, "SELECT count(DISTINCT url) FROM articles") == 5
+    feed(pipeline, *(item(n) for n in range(2, 8)))  # three batches during the outage
+    assert not pipeline.buffer, "an outage must not hold articles in memory"
+    assert database["tries"] == 1, "once away, batches go to the spool without waiting"
+    assert pipeline.stats.get_value("storage/spooled_items") == 6
+    assert len(list(pipeline.spool_dir.glob("spool-*.jsonl"))) == 3
+    outage_lines = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(outage_lines) == 1 and "unavailable" in outage_lines[0].getMessage()
+
+    database["away"] = False
+    feed(pipeline, item(8), item(1), close=True)  # an already stored URL arrives again
+    # In the order they were extracted: the spool before the newer batch.
+    assert [r[0] for r in _rows(sqlite_url, "SELECT url FROM articles ORDER BY id")] == [
+        item(n).url for n in range(9)]
+    assert not list(pipeline.spool_dir.glob("*.jsonl"))
+    assert not pipeline.stats.get_value("storage/spool_pending")
+    assert any("works again" in r.getMessage() and r.levelname == "INFO"
+               for r in caplog.records)
+
+
+def test_the_spool_of_an_earlier_run_is_replayed_in_the_writer_thread_before_new_batches(
+        tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    write_spool(tmp_path / "spool", [item(1), item(2)])
+    write_spool(tmp_path / "spool", [item(3)])
+    crawler = project_crawler(DATABASE_URL=url, DEDUP_ENABLED=False, STORAGE_BATCH_SIZE=2)
+    pipeline = StoragePipeline.from_crawler(crawler)
+    threads: set[threading.Thread] = set()
+
+    async def run() -> None:
+        pipeline.open_spider(SimpleNamespace(crawl_run_id=None))
+        real_write = pipeline.writer.write
+
+        def write(batch, run_id):  # type: ignore[no-untyped-def]
+            threads.add(threading.current_thread())
+            return real_write(batch, run_id)
+
+        pipeline.writer.write = write  # type: ignore[method-assign]
+        for n in (4, 5):
+            await pipeline.process_item(item(n))
+        await pipeline.close_spider()
+
+    asyncio.run(run())
+    assert threads and threading.main_thread() not in threads, "never in the reactor thread"
+    assert [r[0] for r in _rows(url, "SELECT url FROM articles ORDER BY id")] == [
+        item(n).url for n in range(1, 6)]
+    assert pipeline.stats.get_value("storage/replayed_items") == 3
+    assert not list((tmp_path / "spool").glob("*.jsonl"))
+
+
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text(sql))]
+    engine.dispose()
+    return rows
 
 
 def test_a_database_that_stays_away_is_counted_and_spooled_for_the_next_run(tmp_path):
@@ -150,8 +203,8 @@ def test_a_database_that_stays_away_is_counted_and_spooled_for_the_next_run(tmp_
 
     # The database is back: the next run stores the spooled article first, then the spool goes.
     again = open_pipeline(url)
-    assert again.stats.get_value("storage/replayed_items") == 1
     feed(again, close=True)
+    assert again.stats.get_value("storage/replayed_items") == 1
     assert count(url, "SELECT count(*) FROM articles") == 1
     assert not list((tmp_path / "spool").glob("*.jsonl"))
 
@@ -165,6 +218,36 @@ def test_a_half_written_last_spool_line_is_skipped_and_the_rest_replayed(tmp_pat
     feed(pipeline, close=True)
     assert count(url, "SELECT count(*) FROM articles") == 2
     assert not path.exists()
+
+
+def test_a_spool_file_is_complete_or_absent_never_half_written(tmp_path, monkeypatch):
+    import crawler.storage.spool as spool
+
+    real = spool.item_to_json
+    calls = {"n": 0}
+
+    def dies_on_the_second(one):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("killed while writing")
+        return real(one)
+
+    monkeypatch.setattr(spool, "item_to_json", dies_on_the_second)
+    with pytest.raises(OSError):
+        write_spool(tmp_path / "spool", [item(1), item(2), item(3)])
+    assert list((tmp_path / "spool").iterdir()) == []
+    # A temporary file left by a kill -9 is not a spool file.
+    (tmp_path / "spool" / ".spool-000000000000001-1-000000.jsonl.tmp").write_text("{")
+    assert spool.spool_files(tmp_path / "spool") == []
+
+
+def test_spool_files_come_back_in_the_order_they_were_written(tmp_path):
+    from crawler.storage.spool import read_spool, spool_files
+
+    for n in range(30):  # many in the same millisecond
+        write_spool(tmp_path, [item(n)])
+    assert [next(read_spool(p)).url for p in spool_files(tmp_path)] == [
+        item(n).url for n in range(30)]
 
 
 def test_a_spooled_item_keeps_its_fields_tags_and_dates():

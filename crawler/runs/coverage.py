@@ -79,6 +79,12 @@ class CoverageRecorder:
         if run_id is None:
             return
         stats = self.crawler.stats.get_stats()
+        if stats.get("storage/spool_pending"):
+            # The database was away at the end: the run's articles wait in the spool, so
+            # shares measured now would be wrong (and the wait for the database is spared).
+            logger.info("extraction coverage of run %s not recorded: its articles wait in "
+                        "the spool", run_id)
+            return
         crawled = [k for k in str(getattr(spider, "run_label", "")).split(",") if k]
         engine = make_engine(self.database_url)
         try:

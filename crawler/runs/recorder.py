@@ -19,6 +19,7 @@ from crawler.config.loading import with_defaults
 from crawler.runs.liveness import identity
 from crawler.storage.engine import make_engine, upgrade_database
 from crawler.storage.models import CrawlRun, utcnow
+from crawler.storage.writer import first_line
 from pipelines.drops import drop_counts
 
 logger = logging.getLogger(__name__)
@@ -45,10 +46,12 @@ def run_status(stats: dict[str, Any], reason: str) -> tuple[str, str | None]:
         return "failed", "no section list page could be fetched" + (
             f" ({errors})" if errors else ""
         )
+    if stats.get("storage/lost_items"):
+        return "failed", "storage failed: some articles could not be written"
+    if stats.get("storage/spool_pending"):  # the database was away at the end
+        pending = stats["storage/spool_pending"]
+        return "failed", f"storage failed: spooled {pending} articles for the next run"
     if stats.get("storage/failed_batches"):
-        spooled = stats.get("storage/spooled_items")
-        if spooled and not stats.get("storage/lost_items"):
-            return "failed", f"storage failed: spooled {spooled} articles for the next run"
         return "failed", "storage failed: some articles could not be written"
     return "ok", None
 
@@ -116,7 +119,7 @@ class CrawlRunRecorder:
                         .returning(CrawlRun.__table__.c.id)
                     ).scalar_one()
         except SQLAlchemyError as exc:
-            logger.error("cannot record the crawl run in the database: %s", exc)
+            logger.error("cannot record the crawl run in the database: %s", first_line(exc))
             self.crawler.stats.inc_value("crawlrun/record_errors")
             return
         spider.crawl_run_id = self.run_id
@@ -156,6 +159,11 @@ class CrawlRunRecorder:
             with self.engine.begin() as conn:
                 conn.execute(update(CrawlRun).where(CrawlRun.id == self.run_id).values(**values))
         except SQLAlchemyError as exc:
-            logger.error("cannot record the end of crawl run %s: %s", self.run_id, exc)
+            # The run cannot say how it ended: not a success, whatever it did (exit code 1).
+            # Its row stays 'running' until the next start on this host marks it failed
+            # ("process gone", crawler.runs.liveness).
+            self.crawler.stats.inc_value("crawlrun/record_errors")
+            logger.error("cannot record the end of crawl run %s (status %s) in crawl_runs: %s; "
+                         "exiting 1", self.run_id, status, first_line(exc))
         finally:
             self.engine.dispose()

@@ -33,8 +33,11 @@ from sqlalchemy.orm import Session
 
 from crawler.storage.engine import make_engine
 from crawler.storage.models import SectionWalk, utcnow
+from crawler.storage.outage import OutageLog
 
 logger = logging.getLogger(__name__)
+
+RETRY_INTERVAL = 10.0  # seconds between progress writes while the database is away
 
 # Sent by the spider for every list page it has read: portal, section_url, page.
 list_page_walked = object()
@@ -96,6 +99,8 @@ class SectionWalkRecorder:
         self.crawler = crawler
         self.database_url: str = crawler.settings.get("DATABASE_URL")
         self.engine: Engine | None = None
+        self.outage = OutageLog(logger, "section walks: the database")
+        self._closing = False  # an outcome write failed at the end: skip the others
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SectionWalkRecorder:
@@ -142,12 +147,20 @@ class SectionWalkRecorder:
     # -- writing --------------------------------------------------------------------------
 
     def _record_progress(self, portal: str, section_url: str, page: int) -> None:
+        if not self.outage.should_try(RETRY_INTERVAL):
+            # The database is away: the walk goes on without waiting; what it stores in the
+            # meantime is spooled, and the next run walks at least as deep as recorded.
+            self.crawler.stats.inc_value("section_walks/errors")
+            return
         try:
             self._upsert(portal, section_url, lambda row: _deeper(row, page))
         except SQLAlchemyError as exc:
-            logger.error("cannot record the walk of %s at page %d: %s", section_url, page,
-                         exc.__class__.__name__)
+            self.outage.failed(f"cannot record the walk of {section_url} at page {page}: "
+                               f"{exc.__class__.__name__}",
+                               "the next run walks those sections from their first page on")
             self.crawler.stats.inc_value("section_walks/errors")
+        else:
+            self.outage.worked()
 
     def _record_outcome(self, report: WalkReport, caught_up: bool) -> None:
         def outcome(row: SectionWalk) -> None:
@@ -156,12 +169,21 @@ class SectionWalkRecorder:
             row.resume_depth = 0 if caught_up else max(
                 row.resume_depth or 0, report.deepest, report.resume_depth)
 
+        if self.outage.away and self._closing:
+            # Already failed in this close: one bounded wait, not one per section. The
+            # progress rows written while walking still hold how deep each walk went.
+            self.crawler.stats.inc_value("section_walks/errors")
+            return
         try:
             self._upsert(report.portal, report.section_url, outcome)
         except SQLAlchemyError as exc:
-            logger.error("cannot record the end of the walk of %s: %s", report.section_url,
-                         exc.__class__.__name__)
+            self._closing = True
+            self.outage.failed(f"cannot record the end of the walk of {report.section_url}: "
+                               f"{exc.__class__.__name__}",
+                               "the next run walks those sections at least as deep again")
             self.crawler.stats.inc_value("section_walks/errors")
+        else:
+            self.outage.worked()
 
     def _upsert(self, portal: str, section_url: str, change: Any) -> None:
         """Read-modify-write of one row in one transaction, the row locked (``FOR UPDATE`` on

@@ -23,6 +23,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.types import TypeEngine
 
+from crawler import settings as project_settings
+from crawler.storage.bounded import bounded_connect
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -50,11 +53,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str, *, writer: bool = True) -> Engine:
+def make_engine(url: str, *, writer: bool = True, client_timeout: float | None = None) -> Engine:
     """An engine with the settings a multi-process crawler needs on each backend.
 
     ``writer`` engines open SQLite transactions with ``BEGIN IMMEDIATE``; read-only users
     (the spider's "already stored?" lookups) pass ``writer=False`` and never wait for a writer.
+    PostgreSQL round trips are bounded by ``client_timeout`` seconds (default
+    ``DB_CLIENT_TIMEOUT``, see ``crawler.storage.bounded``), so a server that stops answering
+    gives an error instead of a hang.
     """
     url = normalize_url(url)
     path = sqlite_path(url)
@@ -64,7 +70,16 @@ def make_engine(url: str, *, writer: bool = True) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin if writer else _sqlite_on_begin_read)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args=_pg_connect_args())
+    engine = create_engine(url, pool_pre_ping=True, connect_args=_pg_connect_args())
+    if engine.dialect.driver == "psycopg":
+        connect = bounded_connect(
+            project_settings.DB_CLIENT_TIMEOUT if client_timeout is None else client_timeout)
+
+        @event.listens_for(engine, "do_connect")
+        def _bounded(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+            return connect(*cargs, **cparams)
+
+    return engine
 
 
 # Bounded waits: a stalled server or a stuck lock gives an error (storage keeps or spools the

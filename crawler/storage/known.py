@@ -13,26 +13,32 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.storage.engine import make_engine
 from crawler.storage.models import Article
+from crawler.storage.outage import OutageLog
 
 logger = logging.getLogger(__name__)
+RETRY_INTERVAL = 10.0  # seconds between lookups while the database is away
 
 
 class KnownArticles:
     def __init__(self, database_url: str) -> None:
         self._engine: Engine = make_engine(database_url, writer=False)
+        self.outage = OutageLog(logger, "stored-URL lookups: the database")
 
     def stored(self, urls: list[str]) -> set[str]:
-        """The subset of ``urls`` that has a row; on a database error, none (crawl them all)."""
-        if not urls:
+        """The subset of ``urls`` that has a row; on a database error, none (crawl them all,
+        and look again only after ``RETRY_INTERVAL``: storage keeps one row per URL)."""
+        if not urls or not self.outage.should_try(RETRY_INTERVAL):
             return set()
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(select(Article.url).where(Article.url.in_(urls)))
-                return {row[0] for row in rows}
+                stored = {row[0] for row in rows}
         except SQLAlchemyError as exc:
-            logger.warning("cannot check stored URLs (%s); fetching every article of the page",
-                           exc.__class__.__name__)
+            self.outage.failed(f"cannot check stored URLs: {exc.__class__.__name__}",
+                               "fetching every article of the list pages meanwhile")
             return set()
+        self.outage.worked()
+        return stored
 
     def close(self) -> None:
         self._engine.dispose()

@@ -1,19 +1,23 @@
-"""A local spool for articles the database would not take before the crawl ended.
+"""A local spool for articles the database would not take: during an outage, or at the end.
 
-Why: an article that was downloaded and extracted must not be lost because a database outage
-outlasted ``STORAGE_CLOSE_RETRIES``. Storage writes what it could not store to one JSONL file
-per crawl process under ``STORAGE_SPOOL_DIR`` (fsynced), and the next crawl replays the spool
-through the same writer before it stores anything else, so dedup decides as usual. A replayed
-file is deleted only once all its items are stored; a half-written last line (the process was
-killed while writing it) is skipped.
+Why: an article that was downloaded and extracted must not be lost, nor held in memory, while
+the database is away. Storage writes each batch it cannot store as one JSONL file under
+``STORAGE_SPOOL_DIR``, and replays the files, oldest first, before it stores anything newer
+(in this crawl once the database answers again, or in the next one), through the same writer,
+so dedup decides as if they had been stored live. A file is written to a temporary name,
+fsynced and then renamed, so a process killed while writing never leaves a half file that
+looks complete; a replayed file is deleted only once all its items are stored.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import os
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -52,22 +56,50 @@ def item_from_json(line: str) -> ArticleItem:
     return ArticleItem(**data)
 
 
+_sequence = itertools.count()
+_name_lock = threading.Lock()
+_last_ms = 0
+
+
+def _next_name() -> str:
+    """Names sort in the order the files were written: milliseconds (never going back in one
+    process), pid, then a per-process sequence for files written in the same millisecond."""
+    global _last_ms
+    with _name_lock:
+        _last_ms = max(_last_ms, int(time.time() * 1000))
+        return f"spool-{_last_ms:015d}-{os.getpid()}-{next(_sequence):06d}.jsonl"
+
+
 def write_spool(directory: str | Path, items: list[ArticleItem]) -> Path:
-    """Append ``items`` to this process's spool file and fsync it (and the directory)."""
+    """Write ``items`` as a new spool file: a temporary name, fsync, rename, fsync of the
+    directory; only a complete file ever carries a spool name."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"spool-{int(datetime.now().timestamp() * 1000):015d}-{os.getpid()}.jsonl"
-    with open(path, "a", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(item_to_json(item) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    name = _next_name()
+    path = directory / name
+    temporary = directory / f".{name}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            for item in items:
+                handle.write(item_to_json(item) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
     return path
+
+
+def count_items(path: Path) -> int:
+    """Articles in one spool file (its non-empty lines)."""
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
 
 
 def spool_files(directory: str | Path) -> list[Path]:

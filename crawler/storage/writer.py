@@ -62,6 +62,7 @@ class ArticleWriter:
         self.stats = stats
         self.index = index
         self.engine: Engine | None = None
+        self.last_error = ""  # why the last write that returned short failed
         self._tag_ids: dict[tuple[str, str], int] = {}
 
     def open(self) -> None:
@@ -74,22 +75,19 @@ class ArticleWriter:
 
     def write(self, batch: list[ArticleItem], run_id: int | None) -> int:
         """Write a batch in one transaction; return how many of its items are done with
-        (stored, or refused by the database and counted); the rest are to be tried again."""
+        (stored, or refused by the database and counted); the rest are to be tried again
+        (``last_error`` says why)."""
         assert self.engine is not None
         try:
             with self.engine.begin() as conn:
                 self._lock(conn)
                 counts = self._write(conn, batch, run_id)
         except (OperationalError, InterfaceError) as exc:
-            # The database is away (locked too long, server restarted, disk full): the caller
-            # keeps the batch and tries again with the next flush.
+            # The database is away (locked too long, server restarted or not answering, disk
+            # full): the caller spools the batch; it logs the outage once (last_error).
             self.stats.inc_value("storage/errors")
-            logger.error(
-                "storage: cannot write %d articles (%s: %s); keeping them for a retry",
-                len(batch),
-                exc.__class__.__name__,
-                first_line(exc),
-            )
+            self.last_error = f"{exc.__class__.__name__}: {first_line(exc)}"
+            logger.debug("storage: cannot write %d articles (%s)", len(batch), self.last_error)
             self._forget()  # ids from a rolled-back transaction may not exist
             return 0
         except SQLAlchemyError:
@@ -108,11 +106,10 @@ class ArticleWriter:
                     self._count(self._write(conn, [item], run_id))
             except (OperationalError, InterfaceError) as exc:
                 self.stats.inc_value("storage/errors")
-                logger.error(
-                    "storage: database unavailable (%s); keeping %d articles",
-                    first_line(exc),
-                    len(batch) - position,
-                )
+                self.last_error = f"{exc.__class__.__name__}: {first_line(exc)}"
+                logger.debug("storage: database unavailable (%s); %d articles not written",
+                             self.last_error, len(batch) - position)
+                self._forget()
                 return position
             except SQLAlchemyError as exc:
                 self._forget()
@@ -181,7 +178,7 @@ class ArticleWriter:
                     # (print version, tracking parameter the canonical rule missed).
                     counts["storage/duplicate_dropped"] += 1
                     counts["crawl/items_duplicate"] += 1
-                    logger.info("duplicate of article %d dropped: %s", first[0], item.url)
+                    logger.debug("duplicate of article %d dropped: %s", first[0], item.url)
                     continue
                 item.duplicate_of = first[0] if first is not None else None
                 if item.duplicate_of is not None:
