@@ -15,6 +15,7 @@ Each site is a dict of path -> ``Page``; ``simulator.server`` serves them.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,6 +30,8 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False  # never answer (a hung server)
     truncate: bool = False  # announce more bytes than sent
+    drip: float = 0.0  # slow-loris: headers, then one byte every `drip` seconds, forever
+    endless: bool = False  # an endless chunked body, sent as fast as the client reads
 
 
 @dataclass
@@ -39,6 +42,9 @@ class Site:
     list_path: str
     pages: dict[str, Page] = field(default_factory=dict)
     articles: list[dict[str, object]] = field(default_factory=list)  # ground truth
+    # Pages made on request for paths not in ``pages`` (traps: a pager or calendar that never
+    # ends cannot be a finite dict); None for a 404.
+    generate: Callable[[str], Page | None] | None = None
 
 
 def _esc(text: str) -> str:

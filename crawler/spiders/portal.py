@@ -22,20 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import (
-    DownloadCancelledError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
 from twisted.python.failure import Failure
 
 from crawler.config.profiles import Portal, Section, load_portals
@@ -53,20 +40,13 @@ from crawler.runs.section_walks import (
     list_page_walked,
     load_resume_depths,
 )
-from crawler.spiders.fetch_errors import FetchErrorLog
+from crawler.spiders.fetch_errors import FetchErrorLog, describe, robots_forbidden
 from crawler.storage.known import KnownArticles
 from crawler.urls import canonical_url, strip_tracking
 
 logger = logging.getLogger(__name__)
 
 
-def _scrapy_errors(*names: str) -> tuple[type[Exception], ...]:
-    """Newer Scrapy wraps Twisted's network errors in its own; older passes Twisted's on."""
-    return tuple(getattr(scrapy.exceptions, n) for n in names if hasattr(scrapy.exceptions, n))
-
-
-_DNS_ERRORS = _scrapy_errors("CannotResolveHostError")
-_REFUSED_ERRORS = _scrapy_errors("DownloadConnectionRefusedError")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
 
@@ -125,6 +105,7 @@ class PortalSpider(scrapy.Spider):
         self.default_max_pages = settings.getint("PORTAL_MAX_PAGES")
         self.article_priority = settings.getint("PORTAL_ARTICLE_PRIORITY")
         self.caught_up_pages = max(1, settings.getint("PORTAL_CAUGHT_UP_PAGES"))
+        self.max_body_bytes = settings.getint("DOWNLOAD_MAXSIZE")  # named in fault lines
         self.database_url: str = settings.get("DATABASE_URL")
         if self.params.url and not self.params.portals:
             portal = _ad_hoc_portal(self.params.url, self.params.section)
@@ -353,29 +334,13 @@ class PortalSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         kind = request.meta.get("page_kind", "page")
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            reason, detail = f"http_{status}", f"HTTP {status}"
-        elif failure.check(DNSLookupError, *_DNS_ERRORS):
-            reason, detail = "dns", "DNS lookup failed"
-        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
-            reason, detail = "timeout", "timed out"
-        elif failure.check(ResponseDataLossError):
-            reason, detail = "truncated", "response truncated (fewer bytes than announced)"
-        elif failure.check(ConnectionRefusedError, *_REFUSED_ERRORS):
-            reason, detail = "refused", "connection refused"
-        elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+        if robots_forbidden(failure):
             self.crawler.stats.inc_value("portal/robots_forbidden")
             logger.info("not fetching %s: forbidden by robots.txt", request.url)
             return
-        elif failure.check(IgnoreRequest) and "redirect" in failure.getErrorMessage().lower():
-            reason, detail = "redirect_loop", "too many redirects (redirect loop?)"
-        elif failure.check(DownloadCancelledError) and "max size" in failure.getErrorMessage():
-            reason, detail = "too_large", failure.getErrorMessage()
-        else:
-            reason = failure.type.__name__ if failure.type else "error"
-            detail = f"{reason}: {failure.getErrorMessage()}"
-            reason = reason.lower()
+        reason, detail = describe(failure, request.meta.get("download_maxsize",
+                                                            self.max_body_bytes),
+                                  request.meta.get("download_timeout"))
         self._count_error(reason, kind)
         target = request.cb_kwargs.get("target")
         if isinstance(target, _Target):  # the walk of its section is not complete
