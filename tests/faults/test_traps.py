@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -120,15 +121,23 @@ def _calendar_site(days: str) -> Site:
     return site
 
 
+def _trap_row(fault: str, lost: set[str], started: float) -> dict[str, object]:
+    return {"fault": fault, "injected": 1, "survived": 1, "articles lost": len(lost),
+            "duplicates": 0, "time to recover (s)": f"{time.monotonic() - started:.1f} "
+                                                    "(whole crawl)"}
+
+
 def _list_hits(hits: Counter[str]) -> int:
     return sum(n for path, n in hits.items() if _PAGE_RE.match(path) or _DAY_RE.match(path)
                or path == _list_path(1))
 
 
-def test_an_endless_pager_repeating_its_articles_ends_once_nothing_is_new(tmp_path, sqlite_url):
+def test_an_endless_pager_repeating_its_articles_ends_once_nothing_is_new(tmp_path, sqlite_url,
+                                                                          figures):
     """Articles queued earlier in the same run are not new: before they are stored, a pager
     showing them again on every page ran to max_pages."""
     site = _endless_pager_site()
+    started = time.monotonic()
     with PortalSimulator([site]) as sim:
         base = sim.base("short")
         result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
@@ -138,14 +147,18 @@ def test_an_endless_pager_repeating_its_articles_ends_once_nothing_is_new(tmp_pa
     assert "caught up" in result.log, result.log[-3000:]
     assert _list_hits(hits) == 1 + CAUGHT_UP_PAGES
     stored = {r["url"] for r in rows(sqlite_url, "SELECT url FROM articles")}
-    assert stored == {base + path for path, _ in _first_articles(site)}
+    expected = {base + path for path, _ in _first_articles(site)}
+    assert stored == expected
+    figures.append(_trap_row(f"endless pager repeating its articles (max_pages=50): ended after "
+                             f"{_list_hits(hits)} list pages", expected - stored, started))
 
 
 @pytest.mark.parametrize(("days", "pages_read"), [("empty", CAUGHT_UP_PAGES),
                                                   ("repeated", 1 + CAUGHT_UP_PAGES)])
 def test_a_calendar_of_empty_or_repeated_days_ends_once_nothing_is_new(
-        tmp_path, sqlite_url, days, pages_read):
+        tmp_path, sqlite_url, days, pages_read, figures):
     site = _calendar_site(days)
+    started = time.monotonic()
     with PortalSimulator([site]) as sim:
         base = sim.base("short")
         result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
@@ -154,6 +167,8 @@ def test_a_calendar_of_empty_or_repeated_days_ends_once_nothing_is_new(
     assert result.returncode == 0, result.log[-3000:]
     assert "caught up" in result.log, result.log[-3000:]
     assert _list_hits(hits) == pages_read
+    figures.append(_trap_row(f"calendar trap, {days} days (max_pages=50): ended after "
+                             f"{pages_read} list pages", set(), started))
 
 
 def test_a_calendar_with_a_new_article_every_day_ends_at_max_pages(tmp_path, sqlite_url):
@@ -169,8 +184,10 @@ def test_a_calendar_with_a_new_article_every_day_ends_at_max_pages(tmp_path, sql
     assert len(rows(sqlite_url, "SELECT url FROM articles")) == 6
 
 
-def test_a_calendar_trap_without_a_page_limit_ends_at_the_request_budget(tmp_path, sqlite_url):
+def test_a_calendar_trap_without_a_page_limit_ends_at_the_request_budget(tmp_path, sqlite_url,
+                                                                         figures):
     site = _calendar_site("new")
+    started = time.monotonic()
     with PortalSimulator([site]) as sim:
         base = sim.base("short")
         result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
@@ -181,3 +198,6 @@ def test_a_calendar_trap_without_a_page_limit_ends_at_the_request_budget(tmp_pat
     [run] = rows(sqlite_url, "SELECT status, message FROM crawl_runs")
     assert run["status"] == "failed" and "request_budget" in str(run["message"])
     assert rows(sqlite_url, "SELECT url FROM articles"), "what was fetched is stored"
+    figures.append(_trap_row("calendar trap, a new article every day, max_pages=1000: ended at "
+                             "PORTAL_REQUEST_BUDGET=40 (run failed, request_budget)", set(),
+                             started))
