@@ -53,6 +53,8 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 # every DNS answer and on IP-literal requests (crawler.middlewares.address_guard).
 TWISTED_DNS_RESOLVER = "crawler.middlewares.address_guard.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's OffsiteMiddleware (50) lets dont_filter requests and their redirects through.
+    "crawler.middlewares.offsite.OffsiteGuardMiddleware": 55,
     "crawler.middlewares.address_guard.AddressGuardMiddleware": 60,
     "crawler.middlewares.request_budget.RequestBudgetMiddleware": 70,
     # Off anyway (COOKIES_ENABLED): not even imported, it pulls in tldextract (~55 ms, ~5 MB).

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from simulator import hostile
 from simulator.sites import Site, build_all
 
 
@@ -28,13 +29,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.referers[self.path] = self.headers.get("Referer")
         if self.server.delay:
             time.sleep(self.server.delay)  # a slower portal: crawls long enough to share
-        page = self.server.site.pages.get(self.path)
+        site = self.server.site
+        page = site.pages.get(self.path)
+        if page is None and site.generate is not None:
+            page = site.generate(self.path)
         if page is None:
             self._send(404, b"<html><body>404</body></html>", "text/html")
             return
         if page.hang:
             while not self.server.stopping.wait(0.2):
                 pass
+            return
+        if page.drip:
+            hostile.slow_loris(self, page.drip, self.server.stopping)
+            return
+        if page.endless:
+            hostile.endless_stream(self, self.server.stopping)
             return
         body = page.body
         self.send_response(page.status)

@@ -17,6 +17,7 @@ Long because it is mostly HTML templates, one builder per site layout; test data
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +32,8 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False  # never answer (a hung server)
     truncate: bool = False  # announce more bytes than sent
+    drip: float = 0.0  # slow-loris: headers, then one byte every `drip` seconds, forever
+    endless: bool = False  # an endless chunked body, sent as fast as the client reads
 
 
 @dataclass
@@ -41,6 +44,9 @@ class Site:
     list_path: str
     pages: dict[str, Page] = field(default_factory=dict)
     articles: list[dict[str, object]] = field(default_factory=list)  # ground truth
+    # Pages made on request for paths not in ``pages`` (traps: a pager or calendar that never
+    # ends cannot be a finite dict); None for a 404.
+    generate: Callable[[str], Page | None] | None = None
 
 
 def _esc(text: str) -> str:

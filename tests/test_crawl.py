@@ -295,7 +295,7 @@ def test_requests_name_the_page_they_were_found_on_and_overlong_links_are_skippe
     ],
 )
 def test_a_url_only_crawl_names_the_portal_by_host_and_non_default_port(url, key):
-    from crawler.spiders.portal import _ad_hoc_portal
+    from crawler.spiders.targets import ad_hoc_portal
 
-    portal = _ad_hoc_portal(url, None)
+    portal = ad_hoc_portal(url, None)
     assert (portal.key, portal.name) == (key, key)

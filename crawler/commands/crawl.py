@@ -22,7 +22,7 @@ from crawler.config.loading import ConfigError
 from crawler.config.profiles import load_portals
 from crawler.config.spider_args import PortalSpiderParams, SpiderArgumentError
 from crawler.exitcodes import EXIT_CONFIG, EXIT_DATABASE, EXIT_FAILED, EXIT_OK
-from crawler.extensions import quietlog
+from crawler.extensions import logguard, quietlog
 from crawler.runs.liveness import mark_gone_runs
 from crawler.runs.recorder import run_status
 from crawler.storage.dburl import DatabaseUnavailable, DatabaseUrlError, open_database
@@ -35,6 +35,7 @@ class Command(ScrapyCrawlCommand):
         """Check the run before Scrapy configures logging: a bad value is one line, no banner."""
         super().process_options(args, opts)
         quietlog.install()  # before Scrapy logs its banner (the crawler process comes next)
+        logguard.install()  # a log that cannot be written: one line on stderr, not one a record
         if args != [PORTAL_SPIDER]:
             return
         try:

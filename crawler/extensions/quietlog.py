@@ -37,9 +37,15 @@ ECHOES: dict[str, tuple[str, ...]] = {
     "scrapy.downloadermiddlewares.robotstxt": ("Error downloading %(request)s",),
     "scrapy.core.downloader.handlers.http11": ("Got data loss in",),
 }
-# Messages http11 formats before logging: matched by a fragment of the final text.
+# Messages http11 formats before logging: matched by a fragment of the final text. A body past
+# DOWNLOAD_WARNSIZE is either stored (nothing to do) or goes on past DOWNLOAD_MAXSIZE, which the
+# spider reports: an endless stream would otherwise be two lines.
 ECHO_FRAGMENTS: dict[str, tuple[str, ...]] = {
-    "scrapy.core.downloader.handlers.http11": ("larger than download max size",),
+    "scrapy.core.downloader.handlers.http11": ("larger than download max size",
+                                               "larger than download warn size"),
+    # A gzip bomb: the spider reports the ignored response; past the warn size is stored.
+    "scrapy.downloadermiddlewares.httpcompression": (
+        "during decompression", "is larger than the download warning size"),
 }
 
 

@@ -3,7 +3,7 @@
 A request popped by a worker stays in Redis (with its score) until the worker has finished it,
 so that a worker that dies mid-request loses nothing: ``REAP`` puts its requests back.
 ``cb_kwargs`` are stored as plain data through the spider's ``dump_cb_kwargs`` /
-``load_cb_kwargs`` (the portal spider passes a ``_Target`` object between callbacks).
+``load_cb_kwargs`` (the portal spider passes a ``Target`` between callbacks).
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 # Hosts exempt from the check (lower case, no port). One crawl is one process with one
 # spider, so a module-level set is what both the resolver and the middleware can see.
 _exempt_hosts: set[str] = set()
+REFUSED_PREFIX = "refused:"  # how crawler.spiders.fetch_errors recognises the refusal
 
 
 def exempt(hosts: Iterable[str]) -> None:
@@ -93,5 +94,5 @@ class AddressGuardMiddleware:
         host = urlsplit(request.url).hostname or ""
         if host_refused(host, host):
             self.stats.inc_value("portal/refused_address")
-            raise IgnoreRequest(f"refused: {request.url} is on a non-public address")
+            raise IgnoreRequest(f"{REFUSED_PREFIX} {request.url} is on a non-public address")
         return None

@@ -1,96 +1,51 @@
 """The ``portal`` spider: section list pages -> article pages -> ``ArticleItem``.
 
-It finds and fetches; link classification lives in ``crawler.extraction.links`` and
-page-to-fields in ``crawler.extraction``. It never writes to the database; it only asks
-(read-only, off the reactor thread) which article URLs are stored already, so that re-runs
-download only what is new. Everything runs in this one Scrapy process, with Scrapy's stock
-middlewares: Referer, URL length, depth and offsite filtering are theirs (``allowed_domains``
-comes from the profiles); more throughput comes from more crawl processes on a shared
-frontier, not from worker processes inside one crawl.
+It finds and fetches. Link classification lives in ``crawler.extraction.links``,
+page-to-fields in ``crawler.extraction``, the sections to walk in ``targets``, when a walk
+ends in ``walk_rules``, what a failed fetch is called in ``fetch_errors``. It never writes to
+the database; it only asks (read-only, off the reactor thread) which article URLs are stored
+already, so that re-runs download only what is new. Everything runs in this one Scrapy
+process, with Scrapy's stock middlewares plus ``crawler.middlewares`` (offsite, address guard,
+request budget; ``allowed_domains`` comes from the profiles); more throughput comes from more
+crawl processes on a shared frontier, not from worker processes inside one crawl.
+
+What is left here (~300 lines) is the three callbacks (list page, article, failed fetch) and
+the per-run state they share (walk reports, URLs queued), which split apart only by passing
+that state around.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import (
-    DownloadCancelledError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
 from twisted.python.failure import Failure
 
-from crawler.config.profiles import Portal, Section, load_portals
 from crawler.config.spider_args import PortalSpiderParams
-from crawler.extraction import Selectors, extract_response
+from crawler.extraction import extract_response
 from crawler.extraction.links import list_page_links
 from crawler.items import ArticleItem
 from crawler.runs.section_walks import (
-    STOP_CAUGHT_UP,
-    STOP_END,
     STOP_FAILED,
-    STOP_LIMIT,
-    STOP_LOOP,
     WalkReport,
     list_page_walked,
     load_resume_depths,
 )
-from crawler.spiders.fetch_errors import FetchErrorLog
+from crawler.spiders.fetch_errors import FetchErrorLog, describe, robots_forbidden
+from crawler.spiders.targets import Target, dump_target, load_target, select_targets
+from crawler.spiders.walk_rules import STOP_WORDS, known_run_after, walk_stop
 from crawler.storage.known import KnownArticles
 from crawler.urls import canonical_url, strip_tracking
 
 logger = logging.getLogger(__name__)
 
-
-def _scrapy_errors(*names: str) -> tuple[type[Exception], ...]:
-    """Newer Scrapy wraps Twisted's network errors in its own; older passes Twisted's on."""
-    return tuple(getattr(scrapy.exceptions, n) for n in names if hasattr(scrapy.exceptions, n))
-
-
-_DNS_ERRORS = _scrapy_errors("CannotResolveHostError")
-_REFUSED_ERRORS = _scrapy_errors("DownloadConnectionRefusedError")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
-
-
-@dataclass(frozen=True)
-class _Target:
-    """One section to walk, with what the callbacks need to know about its portal."""
-
-    portal: Portal
-    section: Section
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What ``section_walks`` knows the section by."""
-        return (self.portal.key, self.section.url)
-
-    @functools.cached_property
-    def selectors(self) -> Selectors | None:
-        """The profile's field selectors in extraction's terms, built once, not per page;
-        None when the profile has none."""
-        chosen = self.portal.selectors
-        if not (chosen.title or chosen.dateline or chosen.body):
-            return None
-        return Selectors(title=chosen.title, dateline=chosen.dateline, body=chosen.body)
 
 
 class PortalSpider(scrapy.Spider):
@@ -104,7 +59,7 @@ class PortalSpider(scrapy.Spider):
         }
         super().__init__(*args, **kwargs)
         self.params = PortalSpiderParams.from_kwargs(**params_kwargs)
-        self.targets: list[_Target] = []
+        self.targets: list[Target] = []
         self.known: KnownArticles | None = None
         self.crawl_run_id: int | None = None  # set by crawler.runs.recorder.CrawlRunRecorder
         self.crawl_id: str | None = None  # set by crawler.frontier when the crawl is shared
@@ -125,22 +80,9 @@ class PortalSpider(scrapy.Spider):
         self.default_max_pages = settings.getint("PORTAL_MAX_PAGES")
         self.article_priority = settings.getint("PORTAL_ARTICLE_PRIORITY")
         self.caught_up_pages = max(1, settings.getint("PORTAL_CAUGHT_UP_PAGES"))
+        self.max_body_bytes = settings.getint("DOWNLOAD_MAXSIZE")  # named in fault lines
         self.database_url: str = settings.get("DATABASE_URL")
-        if self.params.url and not self.params.portals:
-            portal = _ad_hoc_portal(self.params.url, self.params.section)
-            self.targets = [_Target(portal, portal.sections[0])]
-        else:
-            registry = load_portals(settings.get("PORTALS_FILE") or None)
-            portals = (
-                [registry.get(k) for k in self.params.portals]
-                if self.params.portals
-                else list(registry.enabled())
-            )
-            for portal in portals:
-                sections = portal.sections
-                if self.params.url:
-                    sections = (Section(self.params.section or "新闻", self.params.url),)
-                self.targets.extend(_Target(portal, s) for s in sections)
+        self.targets = select_targets(self.params, settings.get("PORTALS_FILE"))
         self.run_label = ",".join(dict.fromkeys(t.portal.key for t in self.targets)) or "none"
         # Scrapy's OffsiteMiddleware keeps requests (redirects included) on these hosts; it
         # takes host names only (links.on_site also checks the port of a local portal).
@@ -148,7 +90,7 @@ class PortalSpider(scrapy.Spider):
             {d.partition(":")[0] for t in self.targets for d in t.portal.domains})
         self.known = KnownArticles(settings.get("DATABASE_URL"))
 
-    def max_pages_for(self, target: _Target) -> int:
+    def max_pages_for(self, target: Target) -> int:
         """How deep this run may walk: ``-a max_pages``, the profile's or the default limit,
         counted past the depth an unfinished earlier walk reached. So a run after an
         interrupted or shallow one goes on where it stopped, and a deep backlog is walked
@@ -166,21 +108,10 @@ class PortalSpider(scrapy.Spider):
         return ",".join(sorted({t.portal.key for t in self.targets})) or "none"
 
     def dump_cb_kwargs(self, cb_kwargs: dict[str, Any]) -> dict[str, Any]:
-        """``cb_kwargs`` as plain data for a request queued in Redis: the target's portal key
-        and section URL instead of the ``_Target`` (every worker builds the same targets)."""
-        target = cb_kwargs.get("target")
-        if isinstance(target, _Target):
-            return {**cb_kwargs, "target": (target.portal.key, target.section.url)}
-        return cb_kwargs
+        return dump_target(cb_kwargs)
 
     def load_cb_kwargs(self, data: dict[str, Any]) -> dict[str, Any]:
-        ref = data.get("target")
-        if not isinstance(ref, tuple):
-            return data
-        for target in self.targets:
-            if (target.portal.key, target.section.url) == ref:
-                return {**data, "target": target}
-        raise ValueError(f"no section {ref[1]} of portal {ref[0]} in this crawl")
+        return load_target(data, self.targets)
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -200,7 +131,7 @@ class PortalSpider(scrapy.Spider):
             yield self._list_request(target, target.section.url, 1, 0)
 
     def _list_request(
-        self, target: _Target, url: str, page: int, known_run: int
+        self, target: Target, url: str, page: int, known_run: int
     ) -> scrapy.Request:
         # List pages are always re-read (dont_filter), they are where new articles appear.
         return scrapy.Request(
@@ -213,7 +144,7 @@ class PortalSpider(scrapy.Spider):
         )
 
     async def parse_list(
-        self, response: Response, target: _Target, page: int, known_run: int = 0
+        self, response: Response, target: Target, page: int, known_run: int = 0
     ) -> AsyncIterator[scrapy.Request]:
         walk = self.walks[target.key]
         walk.deepest = max(walk.deepest, page)
@@ -241,7 +172,9 @@ class PortalSpider(scrapy.Spider):
         if not self.params.refresh and self.known is not None:
             # In a thread: a slow or stalled database must not stop the downloads.
             stored = await asyncio.to_thread(self.known.stored, urls)
-        new = [u for u in urls if u not in stored]
+        # Queued earlier in this run counts as known too: those are not stored yet, and a trap
+        # listing the same articles on every page would otherwise never look caught up.
+        new = [u for u in urls if u not in stored and u not in self._requested]
         self.crawler.stats.inc_value("portal/article_links", len(urls))
         self.crawler.stats.inc_value(f"portal/article_links/{target.portal.key}", len(urls))
         self.crawler.stats.inc_value("portal/article_links_known", len(urls) - len(new))
@@ -251,20 +184,17 @@ class PortalSpider(scrapy.Spider):
         # The next list page first: Scrapy takes a callback's requests into the scheduler one
         # per turn of the event loop, so a next page yielded after 50 articles is fetched
         # after all of them.
-        # Pages an unfinished earlier walk already reached do not count towards "caught up":
-        # what lies past them was never seen.
-        known_run = 0 if new or page <= walk.resume_depth else known_run + 1
+        known_run = known_run_after(known_run, len(new), page, walk.resume_depth)
         walk.walked.update(strip_tracking(u) for u in (response.url, _requested_url(response)))
-        looped = bool(links.next_pages) and all(u in walk.walked for u in links.next_pages)
-        stop = STOP_LOOP if looped else self._walk_stop(target, page, known_run,
-                                                          bool(links.next_pages))
+        stop = walk_stop(page, known_run, links.next_pages, walk.walked, self.caught_up_pages,
+                         self.max_pages_for(target))
         if stop is None:
             for next_url in links.next_pages:
                 yield self._list_request(target, next_url, page + 1, known_run)
         else:
             walk.stop = stop
             logger.info("section %s / %s: walk ends at page %d (%s)", target.portal.key,
-                        target.section.name, page, _STOP_WORDS[stop])
+                        target.section.name, page, STOP_WORDS[stop])
         for url in new:
             if url in self._requested:
                 continue
@@ -282,7 +212,7 @@ class PortalSpider(scrapy.Spider):
                 meta={"page_kind": "article"},
             )
 
-    def parse_article(self, response: Response, target: _Target) -> ArticleItem | None:
+    def parse_article(self, response: Response, target: Target) -> ArticleItem | None:
         encoding_hint = self._check_page(response, target, "article")
         if encoding_hint is False:
             return None
@@ -320,21 +250,9 @@ class PortalSpider(scrapy.Spider):
             fetched_at=fetched_at,
         )
 
-    def _walk_stop(
-        self, target: _Target, page: int, known_run: int, has_next: bool
-    ) -> str | None:
-        """Why the walk of a section ends at this page, or None to read the next one."""
-        if not has_next:
-            return STOP_END
-        if known_run >= self.caught_up_pages:
-            return STOP_CAUGHT_UP
-        if page >= self.max_pages_for(target):
-            return STOP_LIMIT
-        return None
-
     # -- helpers ------------------------------------------------------------------------------
 
-    def _check_page(self, response: Response, target: _Target, kind: str) -> str | None | bool:
+    def _check_page(self, response: Response, target: Target, kind: str) -> str | None | bool:
         """The encoding hint for a usable HTML page, or False (logged, counted) if unusable."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if content_type and not content_type.startswith(_HTML_TYPES):
@@ -353,32 +271,16 @@ class PortalSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         kind = request.meta.get("page_kind", "page")
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            reason, detail = f"http_{status}", f"HTTP {status}"
-        elif failure.check(DNSLookupError, *_DNS_ERRORS):
-            reason, detail = "dns", "DNS lookup failed"
-        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
-            reason, detail = "timeout", "timed out"
-        elif failure.check(ResponseDataLossError):
-            reason, detail = "truncated", "response truncated (fewer bytes than announced)"
-        elif failure.check(ConnectionRefusedError, *_REFUSED_ERRORS):
-            reason, detail = "refused", "connection refused"
-        elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+        if robots_forbidden(failure):
             self.crawler.stats.inc_value("portal/robots_forbidden")
             logger.info("not fetching %s: forbidden by robots.txt", request.url)
             return
-        elif failure.check(IgnoreRequest) and "redirect" in failure.getErrorMessage().lower():
-            reason, detail = "redirect_loop", "too many redirects (redirect loop?)"
-        elif failure.check(DownloadCancelledError) and "max size" in failure.getErrorMessage():
-            reason, detail = "too_large", failure.getErrorMessage()
-        else:
-            reason = failure.type.__name__ if failure.type else "error"
-            detail = f"{reason}: {failure.getErrorMessage()}"
-            reason = reason.lower()
+        reason, detail = describe(failure, request.meta.get("download_maxsize",
+                                                            self.max_body_bytes),
+                                  request.meta.get("download_timeout"))
         self._count_error(reason, kind)
         target = request.cb_kwargs.get("target")
-        if isinstance(target, _Target):  # the walk of its section is not complete
+        if isinstance(target, Target):  # the walk of its section is not complete
             walk = self.walks[target.key]
             if kind == "list":
                 walk.stop = STOP_FAILED
@@ -398,33 +300,9 @@ class PortalSpider(scrapy.Spider):
             self.known.close()
 
 
-_STOP_WORDS = {
-    STOP_END: "no next page",
-    STOP_CAUGHT_UP: "caught up: nothing new on the last pages",
-    STOP_LIMIT: "page limit",
-    STOP_FAILED: "list page unreadable",
-    STOP_LOOP: "next page already walked",
-}
-
-
 def _header_charset(content_type: str) -> str | None:
     _, _, charset = content_type.partition("charset=")
     return charset.split(";")[0].strip(" \"'") or None
-
-
-def _ad_hoc_portal(url: str, section: str | None) -> Portal:
-    """A profile-less portal for ``-a url=``: key and name from the host, generic rules only.
-
-    A port other than the scheme's default is part of the key: two sites on one host (local
-    test sites, intranet portals) are two portals, not one whose rows mix.
-    """
-    parts = urlsplit(url)
-    host = (parts.hostname or "unknown").lower()
-    site = host[4:] if host.startswith("www.") else host
-    with contextlib.suppress(ValueError):  # an out-of-range port: the host alone
-        if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme):
-            site = f"{site}:{parts.port}"
-    return Portal(key=site, name=site, sections=(Section(section or "新闻", strip_tracking(url)),))
 
 
 def _requested_url(response: Response) -> str:

@@ -93,18 +93,19 @@ def test_only_http_and_https_have_download_handlers():
     assert settings.get("TWISTED_DNS_RESOLVER") == resolver
 
 
-def test_offsite_redirects_are_dropped_by_scrapys_offsite_middleware():
-    """A 302 to another site becomes a new request; the stock downloader OffsiteMiddleware
-    drops it before it is fetched (a meta refresh makes the same kind of request)."""
-    from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
-    from scrapy.utils.test import get_crawler
+def test_offsite_redirects_are_dropped_even_from_requests_that_skip_the_dupefilter():
+    """A 302 or meta refresh becomes a copy of the request, ``dont_filter`` included (article
+    requests carry it), which Scrapy's OffsiteMiddleware lets through: ours does not."""
+    from crawler.middlewares.offsite import OffsiteGuardMiddleware
 
-    crawler = get_crawler()
-    spider = type("S", (), {"allowed_domains": ["www.example.cn"], "name": "s"})()
-    crawler.spider = spider
-    middleware = OffsiteMiddleware.from_crawler(crawler)
-    middleware.spider_opened(spider)
-    redirected = Request("http://evil.example.com/x")
-    with pytest.raises(IgnoreRequest):
+    crawler = project_crawler()
+    crawler.spider = type("S", (), {"allowed_domains": ["example.cn"], "name": "s"})()
+    middleware = OffsiteGuardMiddleware.from_crawler(crawler)
+    redirected = Request("http://evil.example.com/x", dont_filter=True,
+                         meta={"redirect_urls": ["http://www.example.cn/a.html"]})
+    with pytest.raises(IgnoreRequest, match="redirected from http://www.example.cn/a.html"):
         middleware.process_request(redirected)
-    assert middleware.process_request(Request("http://www.example.cn/a.html")) is None
+    assert middleware.process_request(Request("http://www.example.cn:8080/a.html")) is None
+    assert middleware.process_request(Request("http://example.cn/a.html")) is None
+    with pytest.raises(IgnoreRequest):
+        middleware.process_request(Request("http://notexample.cn/a.html", dont_filter=True))
