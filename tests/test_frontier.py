@@ -7,6 +7,7 @@ slowed down a little so that a crawl lasts long enough for every worker to take 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import signal
@@ -23,7 +24,14 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.spiders.portal import PortalSpider
 from simulator.server import PortalSimulator
-from simulator.sites import GKONG_REPRINTS, Site, build_autonet, build_drive, build_gkong
+from simulator.sites import (
+    GKONG_REPRINTS,
+    Page,
+    Site,
+    build_autonet,
+    build_drive,
+    build_gkong,
+)
 from tests.conftest import ROOT, crawl_command, run_crawl
 from tests.test_crawl import rows
 
@@ -248,3 +256,46 @@ def portal_spider(portals_file: Path, **args: str) -> PortalSpider:
     settings.set("PORTALS_FILE", str(portals_file))
     settings.set("DATABASE_URL", "sqlite://")
     return PortalSpider.from_crawler(Crawler(PortalSpider, settings), **args)
+
+
+def robots_site() -> Site:
+    """drive with a link robots.txt forbids on every list page, and an allowed article URL
+    on the last one that redirects into the forbidden directory."""
+    site = build_drive(n_articles=24, per_page=6, faults=False)
+    lists = sorted(p for p in site.pages if p.startswith("/News/list.aspx"))
+    for n, path in enumerate(lists):
+        page = site.pages[path]
+        link = (f'<div class="item"><a href="/News/private/detail.aspx?id={700 + n}">'
+                f"内部资料：第{n}页不公开的行业文章标题</a></div>").encode()
+        if path == lists[-1]:
+            link += ('<div class="item"><a href="/News/detail.aspx?id=5555">'
+                     "跳转到内部资料的一篇行业文章标题</a></div>").encode()
+        body = page.body.replace(b'<div class="newsbox">', b'<div class="newsbox">' + link, 1)
+        site.pages[path] = dataclasses.replace(page, body=body)
+        site.pages[f"/News/private/detail.aspx?id={700 + n}"] = Page(b"<p>private</p>")
+    site.pages["/News/detail.aspx?id=5555"] = Page(
+        status=302, headers={"Location": "/News/private/detail.aspx?id=888"})
+    site.pages["/News/private/detail.aspx?id=888"] = Page(b"<p>private</p>")
+    return site
+
+
+def test_workers_obey_robots_txt(tmp_path, sqlite_url, redis_frontier):
+    """Requests taken from Redis go through the robots.txt check of the worker that
+    downloads them, redirects included; robots.txt itself is fetched by each worker
+    directly, never through the shared queue."""
+    with PortalSimulator([robots_site()], delay=0.05) as sim:
+        portals = sim.write_profiles(tmp_path / "portals.yaml")
+        logs = wait_all(start_workers(2, sqlite_url, portals, redis_frontier.settings(),
+                                      tmp_path))
+        hits = sim.hits("drive")
+        expected = article_urls(sim)
+    assert all("status=ok" in log for log in logs), logs[0][-3000:]
+    assert not [p for p in hits if p.startswith("/News/private/")], hits
+    assert hits["/robots.txt"] <= 2  # once per worker at most
+    assert hits["/News/detail.aspx?id=5555"] == 1  # the redirect itself is allowed
+    forbidden = sum(log.count("forbidden by robots.txt") for log in logs)
+    # drive's own private link, one added per list page (4) and the redirect target
+    assert forbidden == 6, [x[-3000:] for x in logs]
+    stored = [r["url"] for r in rows(sqlite_url, "SELECT url FROM articles")]
+    assert sorted(stored) == sorted(expected)
+    assert redis_frontier.crawl_keys() == []
