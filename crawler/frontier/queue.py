@@ -42,11 +42,19 @@ class FrontierQueue(PriorityQueue):
 
     def push(self, request: Request, fingerprint: str = "") -> bool:  # type: ignore[override]
         """Queue ``request``; with a fingerprint, only if no worker queued it in this crawl."""
-        pushed = self._push(
-            keys=[self.key, self.seen_key],
-            args=[-request.priority, self._encode_request(request), fingerprint],
-        )
-        return bool(pushed)
+        return self.push_many([(request, fingerprint)])[0]
+
+    def push_many(self, requests: list[tuple[Request, str]]) -> list[bool]:
+        """Queue several requests in one round trip (a list page yields ~50 at once); for
+        each, whether it was queued (False: its fingerprint was seen in this crawl)."""
+        pipe = self.server.pipeline(transaction=False)
+        for request, fingerprint in requests:
+            self._push(
+                keys=[self.key, self.seen_key],
+                args=[-request.priority, self._encode_request(request), fingerprint],
+                client=pipe,
+            )
+        return [bool(pushed) for pushed in pipe.execute()]
 
     def pop_into(self, inflight_key: str, field: str) -> bytes | None:
         """Take the best request, recorded as ``field`` of the in-flight hash; its bytes
