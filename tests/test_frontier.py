@@ -16,12 +16,16 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy import FormRequest, Request
 from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
 
+from crawler.frontier.queue import FrontierQueue
+from crawler.frontier.scheduler import FrontierScheduler
 from crawler.spiders.portal import PortalSpider
 from simulator.server import PortalSimulator
 from simulator.sites import (
@@ -299,3 +303,48 @@ def test_workers_obey_robots_txt(tmp_path, sqlite_url, redis_frontier):
     stored = [r["url"] for r in rows(sqlite_url, "SELECT url FROM articles")]
     assert sorted(stored) == sorted(expected)
     assert redis_frontier.crawl_keys() == []
+
+
+def test_requests_are_encoded_as_scrapy_encodes_them(portals_file) -> None:
+    """The frontier names callbacks itself (Scrapy searches every attribute of the spider
+    for them, per request); the dict must stay what ``Request.to_dict`` gives."""
+    spider = portal_spider(portals_file)
+    queue = FrontierQueue(_NoServer(), spider, "q")
+    target = spider.targets[0]
+    requests = [
+        Request("http://a.example/1", callback=spider.parse_article, errback=spider.on_error,
+                dont_filter=True, priority=10, cb_kwargs={"target": target},
+                meta={"page_kind": "article"}),
+        Request("http://a.example/2", callback=spider.parse_list,
+                cb_kwargs={"target": target, "page": 2, "known_run": 0}),
+        Request("http://a.example/3"),
+        FormRequest("http://a.example/4", formdata={"q": "1"}, callback=spider.parse_list),
+    ]
+    for request in requests:
+        assert queue._request_dict(request) == request.to_dict(spider=spider)
+        back = queue._decode_request(queue._encode_request(request))
+        assert (back.url, back.callback, back.errback) == (
+            request.url, request.callback, request.errback)
+    with pytest.raises(ValueError, match="not an instance method"):
+        queue._request_dict(Request("http://a.example/5", callback=lambda r: None))
+
+
+class _NoServer:
+    def register_script(self, script: str) -> None:
+        return None
+
+
+def test_a_worker_with_responses_waiting_for_its_cpu_takes_no_request() -> None:
+    """Left in the shared queue for the other workers (FRONTIER_MAX_UNPARSED)."""
+    slot = SimpleNamespace(queue=[], active=set())
+    crawler = SimpleNamespace(engine=SimpleNamespace(scraper=SimpleNamespace(slot=slot)),
+                              stats=None)
+    scheduler = FrontierScheduler.__new__(FrontierScheduler)
+    scheduler.crawler, scheduler.max_unparsed = crawler, 2
+    assert not scheduler._cpu_bound()
+    slot.queue.append("response")
+    assert not scheduler._cpu_bound()
+    slot.active.add("request")
+    assert scheduler._cpu_bound()
+    scheduler.max_unparsed = 0  # no limit
+    assert not scheduler._cpu_bound()
