@@ -202,6 +202,7 @@ def bare(urls_file: Path, pages: int, env: dict[str, str]) -> Figures:
 def full(mode: str, database_url: str, profiles: Path, pages: int, env: dict[str, str],
          workers: int = 1, redis_url: str | None = None) -> Figures:
     run_env = dict(env, DATABASE_URL=database_url, PORTALS_FILE=str(profiles))
+    migrate(database_url)
     extra = {"PORTAL_MAX_PAGES": "1000"}
     if redis_url:
         extra |= {"REDIS_URL": redis_url, "FRONTIER_KEY_PREFIX": f"bench-{time.time_ns()}"}
@@ -212,6 +213,16 @@ def full(mode: str, database_url: str, profiles: Path, pages: int, env: dict[str
     figures.stored = count
     figures.last_stored = last - started
     return figures
+
+
+def migrate(database_url: str) -> None:
+    """Create the schema before the timed run, as a production database has it: a fresh
+    database's migrations are a one-time cost, and two processes migrating one fresh SQLite
+    file at the same moment can fail ("database is locked" from ``PRAGMA journal_mode=WAL``,
+    see docs/benchmarks.md)."""
+    from crawler.storage.dburl import open_database
+
+    open_database(database_url).dispose()
 
 
 def stored(database_url: str) -> tuple[int, float]:
