@@ -160,7 +160,12 @@ def timed(mode: str, pages: int, commands: list[list[str]], env: dict[str, str],
         figures = Figures(mode, pages, 0.0, 0.0, 0.0)
         sched: dict[int, tuple[float, float]] = {}
         running = {proc.pid for proc in procs}
+        deadline = started + 600
         while running:
+            if time.monotonic() > deadline:
+                for proc in procs:
+                    proc.kill()
+                raise SystemExit(f"{mode}: a process did not exit within 600 s")
             for pid in sorted(running):
                 done, status, usage = os.wait4(pid, os.WNOHANG)
                 if not done:
@@ -203,7 +208,9 @@ def full(mode: str, database_url: str, profiles: Path, pages: int, env: dict[str
          workers: int = 1, redis_url: str | None = None) -> Figures:
     run_env = dict(env, DATABASE_URL=database_url, PORTALS_FILE=str(profiles))
     migrate(database_url)
-    extra = {"PORTAL_MAX_PAGES": "1000"}
+    # No backlog wait in storage: with a database slower than the crawl, StoragePipeline's
+    # wait for a full backlog can spin forever on a finished flush (docs/benchmarks.md).
+    extra = {"PORTAL_MAX_PAGES": "1000", "STORAGE_BACKLOG_BATCHES": "1000"}
     if redis_url:
         extra |= {"REDIS_URL": redis_url, "FRONTIER_KEY_PREFIX": f"bench-{time.time_ns()}"}
     command = [sys.executable, "-m", "scrapy", "crawl", "portal", *settings_args(extra)]
