@@ -11,6 +11,10 @@ What scrapy-redis's ``Scheduler`` lacks for a crawl that must end by itself:
   through the pipelines and, when the storage pipeline says so, in the database. Scrapy's
   engine keeps a request in ``_slot.inprogress`` exactly until its output is handled (there is
   no public signal for that moment), so the scheduler compares its requests against that set.
+- **Sharing the work.** Scrapy takes requests until 16 downloads run and 5 MB of responses
+  wait to be parsed; on a shared frontier one worker would hold what the others could fetch.
+  A worker takes none while ``FRONTIER_MAX_UNPARSED`` responses wait for its CPU, and sends a
+  callback's requests to Redis in one round trip.
 - **Dead workers.** Every worker renews its heartbeat every third of
   ``FRONTIER_INFLIGHT_TIMEOUT``; the requests of a worker whose heartbeat expired, or that left
   without finishing them (stopped), go back into the queue.
