@@ -7,10 +7,16 @@ whole processes, start-up included, until each exits:
 
 - ``bare``: one Scrapy process, stock components, that only downloads the same URLs;
 - ``full``: one ``scrapy crawl portal`` process, every pipeline on, into a fresh SQLite file;
-- ``2 workers`` (when Redis answers on ``REDIS_URL``, default redis://127.0.0.1:6379/15): two
-  ``scrapy crawl portal`` processes on one Redis frontier, into one fresh SQLite file; also
-  checks from nginx's access log that no article URL was fetched twice and that every
-  article was stored.
+- ``2 workers`` (when Redis answers on ``BENCH_REDIS_URL``, default redis://127.0.0.1:6379/15):
+  two ``scrapy crawl portal`` processes on one Redis frontier, into one fresh SQLite file;
+- ``full, PG`` and ``2 workers, PG`` (when PostgreSQL answers on ``--postgres``): the same
+  into a fresh PostgreSQL database, the production case (two SQLite writers share one lock).
+
+Every crawl is checked against nginx's access log (no article URL fetched twice) and the
+database (every article stored). Besides the wall time to the last exit, each crawl's time to
+its last stored article is reported (the issue's measure), how long after it each process
+exited, and per process how long its main thread was idle (waiting for Redis, a lock or
+work) and how long it waited for a core (/proc/PID/schedstat; the machine is shared).
 
 All at the same politeness (no delay, no AutoThrottle, 16 concurrent, 8 per host), so the
 ratios measure the work per page. Prints pages/s, CPU ms per page and peak RSS per process
@@ -26,13 +32,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,9 +83,14 @@ http {{
 class Figures:
     mode: str
     pages: int
-    wall: float
+    wall: float  # start of the processes until the last one exits
     cpu: float  # seconds, all processes of the mode
     peak_rss_mb: float  # the largest of its processes
+    exits: list[float] = field(default_factory=list)  # seconds from the start, per process
+    idle: list[float] = field(default_factory=list)  # s per process neither running nor runnable
+    waiting: list[float] = field(default_factory=list)  # s per process runnable, no free core
+    last_stored: float | None = None  # seconds from the start to the last article's commit
+    stored: int = 0  # articles in the database afterwards
 
     @property
     def rate(self) -> float:
@@ -125,22 +138,55 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def timed(commands: list[list[str]], env: dict[str, str],
-          cwd: Path = ROOT) -> tuple[float, float, float]:
-    """Wall seconds until the last process exits, CPU seconds of all, largest peak RSS (MB)."""
+def schedstat(pid: int) -> tuple[float, float] | None:
+    """Seconds the process's main thread ran and waited for a core (Linux; else None)."""
+    try:
+        ran, waited, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return None
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
+def timed(mode: str, pages: int, commands: list[list[str]], env: dict[str, str],
+          cwd: Path = ROOT) -> Figures:
+    """Start the processes together and follow them until each exits: wall time to the last
+    exit, CPU of all, the largest peak RSS; per process its exit and the seconds its main
+    thread was idle (neither running nor waiting for a core: waiting for Redis, a lock,
+    work) and waited for a core (the machine is shared)."""
     started = time.monotonic()
-    procs = [subprocess.Popen(c, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE) for c in commands]
-    cpu, peak = 0.0, 0.0
-    for proc in procs:
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-        if proc.returncode not in (0,):
-            raise SystemExit(f"{commands[0][:4]} failed ({proc.returncode}):\n{err[-3000:]}")
-        cpu += usage.ru_utime + usage.ru_stime
-        peak = max(peak, usage.ru_maxrss / 1024)
-    return time.monotonic() - started, cpu, peak
+    with tempfile.TemporaryFile() as err:
+        procs = [subprocess.Popen(c, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+                 for c in commands]
+        figures = Figures(mode, pages, 0.0, 0.0, 0.0)
+        sched: dict[int, tuple[float, float]] = {}
+        running = {proc.pid for proc in procs}
+        deadline = started + 600
+        while running:
+            if time.monotonic() > deadline:
+                for proc in procs:
+                    proc.kill()
+                raise SystemExit(f"{mode}: a process did not exit within 600 s")
+            for pid in sorted(running):
+                done, status, usage = os.wait4(pid, os.WNOHANG)
+                if not done:
+                    sched[pid] = schedstat(pid) or sched.get(pid, (0.0, 0.0))
+                    continue
+                running.discard(pid)
+                lived = time.monotonic() - started
+                if os.waitstatus_to_exitcode(status) != 0:
+                    err.seek(0)
+                    tail = err.read().decode("utf-8", "replace")[-3000:]
+                    raise SystemExit(f"{commands[0][:4]} failed ({status}):\n{tail}")
+                figures.exits.append(lived)
+                figures.cpu += usage.ru_utime + usage.ru_stime
+                figures.peak_rss_mb = max(figures.peak_rss_mb, usage.ru_maxrss / 1024)
+                if pid in sched:
+                    ran, waited = sched[pid]
+                    figures.waiting.append(waited)
+                    figures.idle.append(max(0.0, lived - ran - waited))
+            time.sleep(0.01)
+    figures.wall = time.monotonic() - started
+    return figures
 
 
 def settings_args(extra: dict[str, str] | None = None) -> list[str]:
@@ -155,26 +201,76 @@ def bare(urls_file: Path, pages: int, env: dict[str, str]) -> Figures:
     command = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a",
                f"urls_file={urls_file}", *settings_args({"ROBOTSTXT_OBEY": "1"})]
     # Run outside the checkout: no scrapy.cfg, so none of the project's settings apply.
-    wall, cpu, peak = timed([command], env, cwd=urls_file.parent)
-    return Figures("bare", pages, wall, cpu, peak)
+    return timed("bare", pages, [command], env, cwd=urls_file.parent)
 
 
-def full(work: Path, profiles: Path, pages: int, env: dict[str, str], workers: int = 1,
-         redis_url: str | None = None) -> tuple[Figures, Path]:
-    db = work / f"full-{workers}-{time.monotonic_ns()}.db"
-    run_env = dict(env, DATABASE_URL=f"sqlite:///{db}", PORTALS_FILE=str(profiles))
-    extra = {"PORTAL_MAX_PAGES": "1000"}
+def full(mode: str, database_url: str, profiles: Path, pages: int, env: dict[str, str],
+         workers: int = 1, redis_url: str | None = None) -> Figures:
+    run_env = dict(env, DATABASE_URL=database_url, PORTALS_FILE=str(profiles))
+    migrate(database_url)
+    # No backlog wait in storage: with a database slower than the crawl, StoragePipeline's
+    # wait for a full backlog can spin forever on a finished flush (docs/benchmarks.md).
+    extra = {"PORTAL_MAX_PAGES": "1000", "STORAGE_BACKLOG_BATCHES": "1000"}
     if redis_url:
         extra |= {"REDIS_URL": redis_url, "FRONTIER_KEY_PREFIX": f"bench-{time.time_ns()}"}
     command = [sys.executable, "-m", "scrapy", "crawl", "portal", *settings_args(extra)]
-    wall, cpu, peak = timed([command] * workers, run_env)
-    mode = "full" if workers == 1 else f"{workers} workers"
-    return Figures(mode, pages, wall, cpu, peak), db
+    started = time.time()
+    figures = timed(mode, pages, [command] * workers, run_env)
+    count, last = stored(database_url)
+    figures.stored = count
+    figures.last_stored = last - started
+    return figures
 
 
-def stored(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+def migrate(database_url: str) -> None:
+    """Create the schema before the timed run, as a production database has it: a fresh
+    database's migrations are a one-time cost, and two processes migrating one fresh SQLite
+    file at the same moment can fail ("database is locked" from ``PRAGMA journal_mode=WAL``,
+    see docs/benchmarks.md)."""
+    from crawler.storage.dburl import open_database
+
+    open_database(database_url).dispose()
+
+
+def stored(database_url: str) -> tuple[int, float]:
+    """Articles stored, and when the last one was written (epoch seconds: the writer stamps
+    each batch's rows with its time, in UTC)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            count, when = conn.execute(
+                text("SELECT count(*), max(first_seen_at) FROM articles")).one()
+    finally:
+        engine.dispose()
+    if isinstance(when, str):  # SQLite: naive UTC text
+        when = datetime.fromisoformat(when)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(count), when.timestamp()
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str | None]:
+    """A fresh PostgreSQL database for one run, dropped afterwards; None without a server."""
+    from sqlalchemy import create_engine, text
+
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT",
+                              connect_args={"connect_timeout": 2})
+        with admin.connect() as conn:
+            name = f"portal_bench_{os.getpid()}_{time.monotonic_ns()}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # noqa: BLE001 - any failure: no PostgreSQL to measure with
+        yield None
+        return
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def redis_answers(url: str) -> bool:
@@ -194,7 +290,12 @@ def redis_answers(url: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--databases", default="sqlite,postgres",
+                        help="sqlite always; postgres too when a server answers (--postgres)")
+    parser.add_argument("--postgres", default=os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+        help="an admin URL: each run gets a fresh database, dropped afterwards")
     args = parser.parse_args()
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
@@ -215,36 +316,74 @@ def main() -> None:
             pages = len(paths)
             results: dict[str, list[Figures]] = {}
             with_redis = redis_answers(redis_url)
-            for _ in range(args.rounds):
+            with_pg = "postgres" in args.databases
+            for round_ in range(args.rounds):
                 results.setdefault("bare", []).append(bare(urls_file, pages, env))
-                figures, db = full(work, profiles, pages, env)
-                assert stored(db) == args.articles, f"stored {stored(db)} of {args.articles}"
-                results.setdefault("full", []).append(figures)
+                runs: list[tuple[str, str, int]] = [("full", "sqlite", 1)]
                 if with_redis:
+                    runs.append(("2 workers", "sqlite", 2))
+                if with_pg:
+                    runs += [("full, PG", "postgres", 1)] + (
+                        [("2 workers, PG", "postgres", 2)] if with_redis else [])
+                for mode, database, workers in runs:
                     log = work / "access.log"
                     log.write_text("")
                     os.kill(nginx.pid, 10)  # SIGUSR1: reopen the access log
                     time.sleep(0.2)
-                    figures, db = full(work, profiles, pages, env, 2, redis_url)
+                    with postgres_database(args.postgres) if database == "postgres" \
+                            else nullcontext(f"sqlite:///{work}/{mode}-{round_}.db") as url:
+                        if url is None:
+                            with_pg = False
+                            print(f"(PostgreSQL not measured: none answering at "
+                                  f"{args.postgres})")
+                            break
+                        figures = full(mode, url, profiles, pages, env, workers,
+                                       redis_url if workers > 1 else None)
                     fetched = Counter(line.split('"')[1].split()[1] for line in
                                       log.read_text().splitlines() if '"GET ' in line)
                     twice = [p for p, n in fetched.items() if n > 1 and "/20" in p]
-                    assert not twice, f"{len(twice)} article URLs fetched twice: {twice[:3]}"
-                    assert stored(db) == args.articles, f"stored {stored(db)} of {args.articles}"
-                    results.setdefault("2 workers", []).append(figures)
+                    assert not twice, f"{mode}: {len(twice)} article URLs fetched twice: " \
+                                      f"{twice[:3]}"
+                    assert figures.stored == args.articles, \
+                        f"{mode}: stored {figures.stored} of {args.articles}"
+                    results.setdefault(mode, []).append(figures)
         finally:
             nginx.terminate()
             nginx.wait()
-    best = {mode: max(rounds, key=lambda f: f.rate) for mode, rounds in results.items()}
-    print(f"{args.articles} articles, {pages} pages of 50-100 KB served by nginx on "
-          f"127.0.0.1, {args.rounds} rounds, best of each:")
-    print(f"{'mode':<10} {'pages/s':>8} {'vs bare':>8} {'wall s':>7} {'CPU ms/page':>12} "
-          f"{'peak RSS MB/process':>20}")
-    for mode, f in best.items():
-        print(f"{mode:<10} {f.rate:8.0f} {f.rate / best['bare'].rate:7.2f}x {f.wall:7.2f} "
-              f"{f.cpu_ms_per_page:12.2f} {f.peak_rss_mb:20.0f}")
-    if "2 workers" not in best:
+    report(results, args.articles, pages, args.rounds)
+    if "2 workers" not in results:
         print(f"(2 workers not measured: no Redis answering at {redis_url})")
+
+
+def report(results: dict[str, list[Figures]], articles: int, pages: int, rounds: int) -> None:
+    """Every round (the machine is shared: its speed drifts), then the best of each mode."""
+    print(f"{articles} articles, {pages} pages of 50-100 KB served by nginx on 127.0.0.1, "
+          f"{rounds} rounds; per round and mode:")
+    for round_ in range(rounds):
+        for mode, runs in results.items():
+            if round_ >= len(runs):
+                continue
+            f = runs[round_]
+            extra = ""
+            if f.last_stored is not None:
+                extra += (f" | last article stored at {f.last_stored:.2f} s, exits "
+                          f"{', '.join(f'+{e - f.last_stored:.2f}' for e in f.exits)} s")
+            if f.idle:
+                extra += (f" | per process idle {', '.join(f'{i:.2f}' for i in f.idle)} s, "
+                          f"waiting for a core {', '.join(f'{w:.2f}' for w in f.waiting)} s")
+            print(f"  {round_ + 1} {mode:<14} {f.rate:6.0f} pages/s, {f.wall:6.2f} s, "
+                  f"{f.cpu_ms_per_page:5.2f} ms CPU/page{extra}")
+    best = {mode: max(runs, key=lambda f: f.rate) for mode, runs in results.items()}
+    print("best of each:")
+    print(f"{'mode':<14} {'pages/s':>8} {'vs bare':>8} {'wall s':>7} {'CPU ms/page':>12} "
+          f"{'peak RSS MB/process':>20} {'to last stored: pages/s':>24} {'vs bare':>8}")
+    for mode, f in best.items():
+        to_stored = ""
+        if f.last_stored is not None:
+            rate = f.pages / f.last_stored
+            to_stored = f" {rate:24.0f} {rate / best['bare'].rate:7.2f}x"
+        print(f"{mode:<14} {f.rate:8.0f} {f.rate / best['bare'].rate:7.2f}x {f.wall:7.2f} "
+              f"{f.cpu_ms_per_page:12.2f} {f.peak_rss_mb:20.0f}{to_stored}")
 
 
 if __name__ == "__main__":

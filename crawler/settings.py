@@ -136,7 +136,10 @@ FRONTIER_KEY_PREFIX = "portal-crawler"  # keys <prefix>:<portal keys or host>:<p
 # Seconds without a heartbeat after which a worker counts as dead and its requests in flight go
 # back to the queue (heartbeats come every third of it).
 FRONTIER_INFLIGHT_TIMEOUT = 120.0
-FRONTIER_POLL_INTERVAL = 0.5  # seconds between looks at the shared queue when idle
+FRONTIER_POLL_INTERVAL = 0.1  # seconds between looks at the shared queue when idle
+# A worker takes no request from the shared queue while this many responses wait for its CPU,
+# so that a busy worker does not hoard what an idle one could download. 0: no limit.
+FRONTIER_MAX_UNPARSED = 4
 
 EXTENSIONS = {
     "pipelines.drops.DropStats": 90,  # drop/<reason> for every dropped item

@@ -7,6 +7,7 @@ slowed down a little so that a crawl lasts long enough for every worker to take 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import signal
@@ -15,15 +16,26 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from scrapy import FormRequest, Request
 from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
 
+from crawler.frontier.queue import FrontierQueue
+from crawler.frontier.scheduler import FrontierScheduler
 from crawler.spiders.portal import PortalSpider
 from simulator.server import PortalSimulator
-from simulator.sites import GKONG_REPRINTS, Site, build_autonet, build_drive, build_gkong
+from simulator.sites import (
+    GKONG_REPRINTS,
+    Page,
+    Site,
+    build_autonet,
+    build_drive,
+    build_gkong,
+)
 from tests.conftest import ROOT, crawl_command, run_crawl
 from tests.test_crawl import rows
 
@@ -248,3 +260,91 @@ def portal_spider(portals_file: Path, **args: str) -> PortalSpider:
     settings.set("PORTALS_FILE", str(portals_file))
     settings.set("DATABASE_URL", "sqlite://")
     return PortalSpider.from_crawler(Crawler(PortalSpider, settings), **args)
+
+
+def robots_site() -> Site:
+    """drive with a link robots.txt forbids on every list page, and an allowed article URL
+    on the last one that redirects into the forbidden directory."""
+    site = build_drive(n_articles=24, per_page=6, faults=False)
+    lists = sorted(p for p in site.pages if p.startswith("/News/list.aspx"))
+    for n, path in enumerate(lists):
+        page = site.pages[path]
+        link = (f'<div class="item"><a href="/News/private/detail.aspx?id={700 + n}">'
+                f"内部资料：第{n}页不公开的行业文章标题</a></div>").encode()
+        if path == lists[-1]:
+            link += ('<div class="item"><a href="/News/detail.aspx?id=5555">'
+                     "跳转到内部资料的一篇行业文章标题</a></div>").encode()
+        body = page.body.replace(b'<div class="newsbox">', b'<div class="newsbox">' + link, 1)
+        site.pages[path] = dataclasses.replace(page, body=body)
+        site.pages[f"/News/private/detail.aspx?id={700 + n}"] = Page(b"<p>private</p>")
+    site.pages["/News/detail.aspx?id=5555"] = Page(
+        status=302, headers={"Location": "/News/private/detail.aspx?id=888"})
+    site.pages["/News/private/detail.aspx?id=888"] = Page(b"<p>private</p>")
+    return site
+
+
+def test_workers_obey_robots_txt(tmp_path, sqlite_url, redis_frontier):
+    """Requests taken from Redis go through the robots.txt check of the worker that
+    downloads them, redirects included; robots.txt itself is fetched by each worker
+    directly, never through the shared queue."""
+    with PortalSimulator([robots_site()], delay=0.05) as sim:
+        portals = sim.write_profiles(tmp_path / "portals.yaml")
+        logs = wait_all(start_workers(2, sqlite_url, portals, redis_frontier.settings(),
+                                      tmp_path))
+        hits = sim.hits("drive")
+        expected = article_urls(sim)
+    assert all("status=ok" in log for log in logs), logs[0][-3000:]
+    assert not [p for p in hits if p.startswith("/News/private/")], hits
+    assert hits["/robots.txt"] <= 2  # once per worker at most
+    assert hits["/News/detail.aspx?id=5555"] == 1  # the redirect itself is allowed
+    forbidden = sum(log.count("forbidden by robots.txt") for log in logs)
+    # drive's own private link, one added per list page (4) and the redirect target
+    assert forbidden == 6, [x[-3000:] for x in logs]
+    stored = [r["url"] for r in rows(sqlite_url, "SELECT url FROM articles")]
+    assert sorted(stored) == sorted(expected)
+    assert redis_frontier.crawl_keys() == []
+
+
+def test_requests_are_encoded_as_scrapy_encodes_them(portals_file) -> None:
+    """The frontier names callbacks itself (Scrapy searches every attribute of the spider
+    for them, per request); the dict must stay what ``Request.to_dict`` gives."""
+    spider = portal_spider(portals_file)
+    queue = FrontierQueue(_NoServer(), spider, "q")
+    target = spider.targets[0]
+    requests = [
+        Request("http://a.example/1", callback=spider.parse_article, errback=spider.on_error,
+                dont_filter=True, priority=10, cb_kwargs={"target": target},
+                meta={"page_kind": "article"}),
+        Request("http://a.example/2", callback=spider.parse_list,
+                cb_kwargs={"target": target, "page": 2, "known_run": 0}),
+        Request("http://a.example/3"),
+        FormRequest("http://a.example/4", formdata={"q": "1"}, callback=spider.parse_list),
+    ]
+    for request in requests:
+        assert queue._request_dict(request) == request.to_dict(spider=spider)
+        back = queue._decode_request(queue._encode_request(request))
+        assert (back.url, back.callback, back.errback) == (
+            request.url, request.callback, request.errback)
+    with pytest.raises(ValueError, match="not an instance method"):
+        queue._request_dict(Request("http://a.example/5", callback=lambda r: None))
+
+
+class _NoServer:
+    def register_script(self, script: str) -> None:
+        return None
+
+
+def test_a_worker_with_responses_waiting_for_its_cpu_takes_no_request() -> None:
+    """Left in the shared queue for the other workers (FRONTIER_MAX_UNPARSED)."""
+    slot = SimpleNamespace(queue=[], active=set())
+    crawler = SimpleNamespace(engine=SimpleNamespace(scraper=SimpleNamespace(slot=slot)),
+                              stats=None)
+    scheduler = FrontierScheduler.__new__(FrontierScheduler)
+    scheduler.crawler, scheduler.max_unparsed = crawler, 2
+    assert not scheduler._cpu_bound()
+    slot.queue.append("response")
+    assert not scheduler._cpu_bound()
+    slot.active.add("request")
+    assert scheduler._cpu_bound()
+    scheduler.max_unparsed = 0  # no limit
+    assert not scheduler._cpu_bound()

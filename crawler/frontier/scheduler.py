@@ -11,6 +11,10 @@ What scrapy-redis's ``Scheduler`` lacks for a crawl that must end by itself:
   through the pipelines and, when the storage pipeline says so, in the database. Scrapy's
   engine keeps a request in ``_slot.inprogress`` exactly until its output is handled (there is
   no public signal for that moment), so the scheduler compares its requests against that set.
+- **Sharing the work.** Scrapy takes requests until 16 downloads run and 5 MB of responses
+  wait to be parsed; on a shared frontier one worker would hold what the others could fetch.
+  A worker takes none while ``FRONTIER_MAX_UNPARSED`` responses wait for its CPU, and sends a
+  callback's requests to Redis in one round trip.
 - **Dead workers.** Every worker renews its heartbeat every third of
   ``FRONTIER_INFLIGHT_TIMEOUT``; the requests of a worker whose heartbeat expired, or that left
   without finishing them (stopped), go back into the queue.
@@ -63,6 +67,7 @@ class FrontierScheduler(Scheduler):
         prefix: str,
         inflight_timeout: float,
         poll_interval: float,
+        max_unparsed: int = 0,
     ) -> None:
         super().__init__(server, persist=True)
         self.crawler = crawler
@@ -70,10 +75,14 @@ class FrontierScheduler(Scheduler):
         self.prefix = prefix
         self.inflight_timeout = inflight_timeout
         self.poll_interval = poll_interval
+        self.max_unparsed = max_unparsed
+        self.push_delay = 0.005  # s: a callback's requests, yielded one per loop turn, batched
         self.worker = new_worker_id()
         self.keys: FrontierKeys | None = None
         self.crawl_id: str | None = None
         self._taken: dict[str, Request] = {}  # in-flight field -> the request being processed
+        self._to_push: list[tuple[Request, str]] = []  # (request, fingerprint) not in Redis yet
+        self._push_call: Any = None  # the delayed call that sends them
         self._unstored: list[tuple[float, str]] = []  # (finished at, field) until stored
         self._hold_for_storage = False
         self._serial = 0
@@ -94,7 +103,8 @@ class FrontierScheduler(Scheduler):
             crawler,
             prefix=settings.get("FRONTIER_KEY_PREFIX"),
             inflight_timeout=max(1.0, settings.getfloat("FRONTIER_INFLIGHT_TIMEOUT")),
-            poll_interval=max(0.05, settings.getfloat("FRONTIER_POLL_INTERVAL")),
+            poll_interval=max(0.01, settings.getfloat("FRONTIER_POLL_INTERVAL")),
+            max_unparsed=max(0, settings.getint("FRONTIER_MAX_UNPARSED")),
         )
         crawler.signals.connect(scheduler._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(scheduler._spider_idle, signal=signals.spider_idle)
@@ -136,6 +146,7 @@ class FrontierScheduler(Scheduler):
         assert self.keys is not None
         keys = self.keys
         try:
+            self._push_queued()
             self._reconcile()
             # The pipelines are closed (before the scheduler): their last batch is written,
             # unless storage gave up on it, and then these requests go back to the queue.
@@ -163,20 +174,52 @@ class FrontierScheduler(Scheduler):
     # -- queue --------------------------------------------------------------------------------
 
     def enqueue_request(self, request: Request) -> bool:
+        """Queued a few milliseconds later, with the rest of the callback's requests, in one
+        round trip; so True means "will be offered", and a duplicate is counted when sent."""
         follow_up = "retry_times" in request.meta or "redirect_times" in request.meta
         fingerprint = "" if follow_up and request.dont_filter else self.df.request_fingerprint(
             request
         )
-        if not self.queue.push(request, fingerprint):
-            self.df.log(request, self.spider)
-            self.stats.inc_value("frontier/filtered")
-            return False
-        self.stats.inc_value("frontier/queued")
+        self._to_push.append((request, fingerprint))
+        if self._push_call is None:
+            from twisted.internet import reactor
+
+            self._push_call = reactor.callLater(self.push_delay, self._push_later)
         return True
+
+    def _push_later(self) -> None:
+        self._push_call = None
+        try:
+            self._push_queued()
+        except RedisError as exc:  # kept; the next push, pop or tick tries again
+            assert self.keys is not None
+            logger.warning("frontier %s: Redis unavailable: %s", self.keys.name, exc)
+
+    def _push_queued(self) -> None:
+        """Send the requests waiting to be queued. Always before an in-flight entry is
+        released: the request whose callback made them stays in flight until they are in
+        Redis, so a worker killed in between loses nothing (its parent is re-queued)."""
+        if not self._to_push:
+            return
+        if self._push_call is not None and self._push_call.active():
+            self._push_call.cancel()
+        self._push_call = None
+        batch = self._to_push[:]
+        results = self.queue.push_many(batch)
+        del self._to_push[: len(batch)]
+        for (request, _), queued in zip(batch, results, strict=True):
+            if queued:
+                self.stats.inc_value("frontier/queued")
+            else:
+                self.df.log(request, self.spider)
+                self.stats.inc_value("frontier/filtered")
 
     def next_request(self) -> Request | None:
         assert self.keys is not None
         self._reconcile()
+        if self._cpu_bound():
+            return None
+        self._push_queued()
         self._serial += 1
         field = f"{self.worker}#{self._serial}"
         data = self.queue.pop_into(self.keys.inflight, field)
@@ -194,8 +237,22 @@ class FrontierScheduler(Scheduler):
         self.stats.inc_value("frontier/taken")
         return request
 
+    def _cpu_bound(self) -> bool:
+        """Responses are waiting for this process's CPU: leave the queue to the other workers.
+
+        Scrapy takes requests until 16 downloads run and 5 MB of responses wait to be parsed,
+        ~100 pages here; on a shared frontier that one worker holds them while the others find
+        the queue empty and idle (bench/crawl_throughput.py: a 765/257 page split). With
+        ``FRONTIER_MAX_UNPARSED`` responses waiting, it takes none; the engine asks again as
+        each one is done. Downloads are not limited: a network-bound crawl never waits here.
+        """
+        if not self.max_unparsed:
+            return False
+        slot = getattr(getattr(self.crawler.engine, "scraper", None), "slot", None)
+        return slot is not None and len(slot.queue) + len(slot.active) >= self.max_unparsed
+
     def has_pending_requests(self) -> bool:
-        return len(self.queue) > 0
+        return bool(self._to_push) or len(self.queue) > 0
 
     # -- in flight ----------------------------------------------------------------------------
 
@@ -221,6 +278,7 @@ class FrontierScheduler(Scheduler):
 
     def _release(self, fields: list[str]) -> None:
         if fields and self.keys is not None:
+            self._push_queued()
             self.server.hdel(self.keys.inflight, *fields)
 
     def _items_stored(self, since: float) -> None:
@@ -278,6 +336,7 @@ class FrontierScheduler(Scheduler):
         """Close only when the whole crawl is done, not just this worker's share of it."""
         assert self.keys is not None
         try:
+            self._push_queued()
             self._reconcile()
             self._reap()
             pipe = self.server.pipeline(transaction=True)
