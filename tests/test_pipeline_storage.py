@@ -303,3 +303,26 @@ def test_a_slow_database_does_not_hold_up_the_crawl_until_the_backlog_is_full(sq
     asyncio.run(run())
     assert waited and waited[0] >= 4  # the first items went on while the database stalled
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 8
+
+
+def test_waiting_on_a_batch_that_has_just_finished_does_not_spin(sqlite_url):
+    """A full backlog waits for the batch in flight; when that batch is done but its done
+    callback has not run yet, the wait must yield to the loop (it once spun at 100 % CPU
+    forever, hanging a crawl whose database was slower than it)."""
+    pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=1, STORAGE_BACKLOG_BATCHES=1)
+    finished = threading.Event()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+        done.add_done_callback(pipeline._flush_done)  # type: ignore[arg-type]
+        done.set_result(True)  # the callback is only scheduled now
+        pipeline._flushing = done  # type: ignore[assignment]
+        await pipeline.process_item(item(1))
+        await pipeline.close_spider()
+        finished.set()
+
+    runner = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
+    runner.start()
+    assert finished.wait(30), "process_item spun on a finished flush"
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 1

@@ -12,6 +12,8 @@ import fcntl
 import logging
 import os
 import re
+import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -119,11 +121,26 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
     # Let SQLAlchemy issue BEGIN itself (see _sqlite_on_begin), WAL for readers beside a writer.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT * 1000)}")
+    _set_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _set_wal(cursor) -> None:  # type: ignore[no-untyped-def]
+    """Switch to WAL, retrying while another process opening the same fresh file holds it:
+    SQLite answers "database is locked" at once there, without its busy handler (two crawl
+    workers starting together lost one of them to this)."""
+    deadline = time.monotonic() + _SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_on_begin(conn) -> None:  # type: ignore[no-untyped-def]
