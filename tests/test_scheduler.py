@@ -576,9 +576,9 @@ def test_once_exit_codes_due_selection_and_summary(one_site: PortalSimulator,
     status = {r["portal"]: r for r in all_runs(db_url)}
     assert status["gkong"]["status"] == "ok" and status["gkong"]["trigger"] == "schedule"
     assert "no section list page could be fetched" in str(status["dead"]["message"])
-    # Nothing is due an hour-interval later than a minute ago: no crawl, exit 0, silent.
+    # Nothing is due an hour-interval later than a minute ago: no crawl, exit 0, one line.
     result = run_cli(*base)
-    assert (result.returncode, result.stdout) == (0, "")
+    assert (result.returncode, result.stdout) == (0, "once: nothing due\n")
     assert len(all_runs(db_url)) == 2
     # Named portals run regardless of being due.
     result = run_cli(*base, "--portal", "gkong")
@@ -692,7 +692,7 @@ def test_crontab_line_from_the_docs_works_as_written(one_site: PortalSimulator,
                                                      tmp_path: Path) -> None:
     text = DOCS.read_text(encoding="utf-8")
     (line,) = [x for x in text.splitlines() if re.match(r"^\S+ \S+ \S+ \S+ \S+ cd ", x)]
-    assert line == "*/30 * * * * cd /srv/crawler && .venv/bin/python scheduler.py --once"
+    assert line == "*/30 * * * * cd /srv/crawler && .venv/bin/python scheduler.py --once >/dev/null"
     command = line.split(None, 5)[5].replace("/srv/crawler", shlex.quote(str(ROOT)))
     db_url = f"sqlite:///{tmp_path / 'portal.db'}"
     portals = write_profiles(tmp_path / "portals.yaml", one_site, {"interval": "30m"})
@@ -701,7 +701,7 @@ def test_crontab_line_from_the_docs_works_as_written(one_site: PortalSimulator,
     result = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    assert result.stdout == ""  # cron mails only trouble
+    assert (result.stdout, result.stderr) == ("", "")  # cron mails only trouble
     (row,) = all_runs(db_url)
     assert (row["status"], row["trigger"], row["items_new"]) == ("ok", "schedule", 12)
     again = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True,

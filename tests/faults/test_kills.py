@@ -1,5 +1,5 @@
 """kill -9 and SIGTERM at seeded random moments, then plain runs: every article stored
-exactly once, and no run left ``running``."""
+exactly once, and no run left ``running``; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import time
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.conftest import run_crawl
 from tests.test_crawl import rows
@@ -29,14 +30,20 @@ KILLS = 5
     signal.SIGKILL,
     signal.SIGTERM,
 ], ids=["kill-9", "SIGTERM"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_crawls_stopped_at_random_moments_lose_and_duplicate_nothing(
-    deep_portal, tmp_path, stop_signal, figures  # noqa: F811
+    deep_portal, tmp_path, stop_signal, backend, request, figures  # noqa: F811
 ):
     sim, portals = deep_portal
+    postgres = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
     rng = random.Random(20 + int(stop_signal))
     survived, lost, duplicates, recover, left_running = 0, 0, 0, 0.0, 0
     for attempt in range(KILLS):
-        database_url = f"sqlite:///{tmp_path / f'k{attempt}.db'}"
+        if postgres is not None:
+            database_url = postgres
+            _empty(postgres)  # each attempt starts from an empty database, as on SQLite
+        else:
+            database_url = f"sqlite:///{tmp_path / f'k{attempt}.db'}"
         crawl = _crawl_process(database_url, portals, "max_pages=20")
         after = rng.randint(0, ARTICLES - 15)
         extra = rng.uniform(0, 0.5)
@@ -61,9 +68,17 @@ def test_crawls_stopped_at_random_moments_lose_and_duplicate_nothing(
         if len(stored) == ARTICLES and max(stored.values()) == 1 and not running:
             survived += 1
         left_running += len(running)
-    figures.append({"fault": f"{signal.Signals(stop_signal).name} at random moments"
+    figures.append({"fault": f"{signal.Signals(stop_signal).name} at random moments ({backend})"
                              + (f" ({left_running} runs left 'running')" if left_running else ""),
                     "injected": KILLS, "survived": survived, "articles lost": lost,
                     "duplicates": duplicates, "time to recover (s)": f"{recover:.1f}"})
     assert lost == 0 and duplicates == 0
     assert not left_running, "a killed run was left 'running'"
+
+
+def _empty(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
