@@ -25,6 +25,10 @@ What scrapy-redis's ``Scheduler`` lacks for a crawl that must end by itself:
   in the crawl's shared set, whatever its ``dont_filter`` (the spider dedupes article URLs in
   memory, which only holds within one process); only the retries and redirects of the
   downloader middlewares keep their ``dont_filter``, or a retry would be dropped as seen.
+
+Over 300 lines because the points above are one state machine over one set of Redis keys
+(queue, in-flight hash, heartbeats, claim): each method reads what the others write, and the
+Redis side of it is already apart (``keys``, ``queue``, ``scripts``).
 """
 
 from __future__ import annotations
