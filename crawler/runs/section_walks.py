@@ -37,8 +37,6 @@ from crawler.storage.outage import OutageLog
 
 logger = logging.getLogger(__name__)
 
-RETRY_INTERVAL = 10.0  # seconds between progress writes while the database is away
-
 # Sent by the spider for every list page it has read: portal, section_url, page.
 list_page_walked = object()
 
@@ -147,7 +145,7 @@ class SectionWalkRecorder:
     # -- writing --------------------------------------------------------------------------
 
     def _record_progress(self, portal: str, section_url: str, page: int) -> None:
-        if not self.outage.should_try(RETRY_INTERVAL):
+        if not self.outage.should_try():
             # The database is away: the walk goes on without waiting; what it stores in the
             # meantime is spooled, and the next run walks at least as deep as recorded.
             self.crawler.stats.inc_value("section_walks/errors")

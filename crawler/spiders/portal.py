@@ -168,13 +168,15 @@ class PortalSpider(scrapy.Spider):
             target.portal.selectors.next_page,
         )
         urls = [u for u, _ in links.articles]
-        stored: set[str] = set()
-        if not self.params.refresh and self.known is not None:
-            # In a thread: a slow or stalled database must not stop the downloads.
-            stored = await asyncio.to_thread(self.known.stored, urls)
         # Queued earlier in this run counts as known too: those are not stored yet, and a trap
-        # listing the same articles on every page would otherwise never look caught up.
-        new = [u for u in urls if u not in stored and u not in self._requested]
+        # listing the same articles on every page would otherwise never look caught up. Only
+        # the rest is looked up in the database.
+        unqueued = [u for u in urls if u not in self._requested]
+        stored: set[str] = set()
+        if unqueued and not self.params.refresh and self.known is not None:
+            # In a thread: a slow or stalled database must not stop the downloads.
+            stored = await asyncio.to_thread(self.known.stored, unqueued)
+        new = [u for u in unqueued if u not in stored]
         self.crawler.stats.inc_value("portal/article_links", len(urls))
         self.crawler.stats.inc_value(f"portal/article_links/{target.portal.key}", len(urls))
         self.crawler.stats.inc_value("portal/article_links_known", len(urls) - len(new))

@@ -16,7 +16,6 @@ from crawler.storage.models import Article
 from crawler.storage.outage import OutageLog
 
 logger = logging.getLogger(__name__)
-RETRY_INTERVAL = 10.0  # seconds between lookups while the database is away
 
 
 class KnownArticles:
@@ -26,8 +25,8 @@ class KnownArticles:
 
     def stored(self, urls: list[str]) -> set[str]:
         """The subset of ``urls`` that has a row; on a database error, none (crawl them all,
-        and look again only after ``RETRY_INTERVAL``: storage keeps one row per URL)."""
-        if not urls or not self.outage.should_try(RETRY_INTERVAL):
+        and look again only after ``outage.RETRY_INTERVAL``: storage keeps one row per URL)."""
+        if not urls or not self.outage.should_try():
             return set()
         try:
             with self._engine.connect() as conn:

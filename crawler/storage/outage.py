@@ -12,6 +12,10 @@ from __future__ import annotations
 import logging
 import time
 
+# Seconds between tries of a database that is away, for the parts that can go on without it
+# (stored-URL lookups, section-walk progress): each try may cost a bounded wait.
+RETRY_INTERVAL = 10.0
+
 
 class OutageLog:
     def __init__(self, logger: logging.Logger, subject: str) -> None:
@@ -21,7 +25,7 @@ class OutageLog:
         self.failures = 0
         self._last_try = 0.0
 
-    def should_try(self, interval: float) -> bool:
+    def should_try(self, interval: float = RETRY_INTERVAL) -> bool:
         """During an outage, try the database at most every ``interval`` seconds: each try
         against a server that does not answer costs a bounded wait (``DB_CLIENT_TIMEOUT``,
         ``DB_CONNECT_TIMEOUT``), and the crawl should not pay it on every list page."""
