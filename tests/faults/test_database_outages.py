@@ -203,20 +203,13 @@ def _id(case: tuple[str, str, float | None]) -> str:
     return f"{fault}-{when}-{'forever' if seconds is None else int(seconds)}"
 
 
-@pytest.mark.parametrize("case", FAST, ids=_id)
+CASES = [pytest.param(*case, id=_id(case)) for case in FAST] + [
+    pytest.param(*case, id=_id(case), marks=pytest.mark.faults_long) for case in LONG]
+
+
+@pytest.mark.parametrize(("fault", "when", "seconds"), CASES)
 def test_a_database_outage_loses_and_duplicates_nothing(
-        postgres_url, proxy, portal, tmp_path, monkeypatch, figures, case):
-    fault, when, seconds = case
-    outcome = run_outage(postgres_url, proxy, portal, tmp_path, monkeypatch, fault, when,
-                         seconds)
-    check(outcome, figures, _label(fault, when, seconds))
-
-
-@pytest.mark.faults_long
-@pytest.mark.parametrize("case", LONG, ids=_id)
-def test_longer_database_outages_lose_and_duplicate_nothing(
-        postgres_url, proxy, portal, tmp_path, monkeypatch, figures, case):
-    fault, when, seconds = case
+        postgres_url, proxy, portal, tmp_path, monkeypatch, figures, fault, when, seconds):
     outcome = run_outage(postgres_url, proxy, portal, tmp_path, monkeypatch, fault, when,
                          seconds)
     check(outcome, figures, _label(fault, when, seconds))

@@ -14,9 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from simulator.server import PortalSimulator
 from simulator.sites import Page
-from tests.conftest import run_crawl
+from tests.faults.short_site import crawl_served, link_from_first_list_page
 from tests.test_crawl import rows
 from tests.test_crawl_pager import _list_path, build_short_url_site
 
@@ -119,18 +118,12 @@ def test_hostile_pages_do_not_stop_or_poison_the_crawl(tmp_path, sqlite_url, fig
     site.pages.update(hostile)
     secret = tmp_path / "secret.html"  # would be stored if file:// were fetched
     secret.write_bytes(_article_page("本地文件的新闻标题：不该被抓取的内部资料"))
-    links = "".join(f'<li><a href="{path}">恶意页面{path[-8:-5]}号新闻标题</a>'
-                    f"<span>2024-03-01</span></li>" for path in hostile)
-    links += (f'<li><a href="{secret.as_uri()}">本地文件新闻标题</a>'
-              "<span>2024-03-01</span></li>")
-    first = site.pages[_list_path(1)]
-    first.body = first.body.replace(b"</ul>", links.encode() + b"</ul>", 1)
+    link_from_first_list_page(
+        site, [(path, f"恶意页面{path[-8:-5]}号新闻标题") for path in hostile]
+        + [(secret.as_uri(), "本地文件新闻标题")])
     started = time.monotonic()
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           settings={"DOWNLOAD_TIMEOUT": "3"}, timeout=180)
-        hits = sim.hits("short")
+    result, hits, base = crawl_served(site, sqlite_url, tmp_path,
+                                      settings={"DOWNLOAD_TIMEOUT": "3"}, timeout=180)
     took = time.monotonic() - started
     assert result.returncode == 0, result.log[-3000:]
     stored = {r["url"] for r in rows(sqlite_url, "SELECT url FROM articles")}
@@ -174,17 +167,12 @@ def test_a_slow_loris_and_an_endless_stream_are_given_up_within_the_download_bou
     site = build_short_url_site()
     endless = _endless_pages()
     site.pages.update(endless)
-    links = "".join(f'<li><a href="{path}">无尽页面{path[-8:-5]}号新闻标题</a>'
-                    f"<span>2024-03-01</span></li>" for path in endless)
-    first = site.pages[_list_path(1)]
-    first.body = first.body.replace(b"</ul>", links.encode() + b"</ul>", 1)
+    link_from_first_list_page(site, [(path, f"无尽页面{path[-8:-5]}号新闻标题")
+                                     for path in endless])
     started = time.monotonic()
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           settings={"DOWNLOAD_TIMEOUT": str(_TIMEOUT_S),
-                                     "DOWNLOAD_MAXSIZE": str(_MAXSIZE)}, timeout=180)
-        hits = sim.hits("short")
+    result, hits, base = crawl_served(site, sqlite_url, tmp_path,
+                                      settings={"DOWNLOAD_TIMEOUT": str(_TIMEOUT_S),
+                                                "DOWNLOAD_MAXSIZE": str(_MAXSIZE)}, timeout=180)
     took = time.monotonic() - started
     assert result.returncode == 0, result.log[-3000:]
     # Every timed-out attempt costs at most the timeout; the rest of the crawl is seconds.

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from simulator.server import PortalSimulator
-from tests.conftest import run_crawl
+from tests.faults.short_site import crawl_served
 from tests.test_crawl import rows
 from tests.test_crawl_pager import build_short_url_site
 
@@ -22,10 +21,8 @@ def test_a_log_on_a_full_disk_costs_no_article_and_one_line(tmp_path, sqlite_url
                                                             level):
     site = build_short_url_site()
     started = time.monotonic()
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           settings={"LOG_FILE": "/dev/full", "LOG_LEVEL": level})
+    result, _, base = crawl_served(site, sqlite_url, tmp_path,
+                                   settings={"LOG_FILE": "/dev/full", "LOG_LEVEL": level})
     took = time.monotonic() - started
     assert result.returncode == 0, result.log[-3000:]
     stored = {r["url"] for r in rows(sqlite_url, "SELECT url FROM articles")}
@@ -43,10 +40,8 @@ def test_a_log_on_a_full_disk_costs_no_article_and_one_line(tmp_path, sqlite_url
 
 def test_a_failed_crawl_with_an_unwritable_log_still_exits_failed(tmp_path, sqlite_url):
     site = build_short_url_site()
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}/gone/index.html",
-                           settings={"LOG_FILE": "/dev/full"})
+    result, _, _ = crawl_served(site, sqlite_url, tmp_path, path="/gone/index.html",
+                                settings={"LOG_FILE": "/dev/full"})
     assert result.returncode == 1, result.log[-3000:]
     assert [r["status"] for r in rows(sqlite_url, "SELECT status FROM crawl_runs")] == ["failed"]
     assert len([line for line in result.log.splitlines() if line.strip()]) == 1

@@ -13,10 +13,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from crawler.settings import PORTAL_CAUGHT_UP_PAGES as CAUGHT_UP_PAGES
-from simulator.server import PortalSimulator
 from simulator.sites import Page, Site
 from simulator.text import article_text
-from tests.conftest import run_crawl
+from tests.faults.short_site import crawl_served
 from tests.test_crawl import rows
 from tests.test_crawl_pager import PAGES, PER_PAGE, _layout, _list_path, build_short_url_site
 
@@ -28,11 +27,7 @@ def test_a_pager_whose_next_page_was_already_walked_ends_the_walk(tmp_path, sqli
     last.body = last.body.replace(
         f'<a href="{_list_path(PAGES)}">尾页</a>'.encode(),
         f'<a href="{_list_path(2)}">下一页&gt;&gt;</a>'.encode())
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           "max_pages=50")
-        hits = sim.hits("short")
+    result, hits, base = crawl_served(site, sqlite_url, tmp_path, "max_pages=50")
     assert result.returncode == 0, result.log[-3000:]
     # Ended either by the pager reading (a "下一页" backwards is no next page) or by the
     # already-walked check; either way no list page is read twice and the crawl ends.
@@ -44,10 +39,8 @@ def test_a_pager_whose_next_page_was_already_walked_ends_the_walk(tmp_path, sqli
 
 def test_a_crawl_over_its_request_budget_closes_with_that_reason(tmp_path, sqlite_url):
     site = build_short_url_site()
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           settings={"PORTAL_REQUEST_BUDGET": "6", "ROBOTSTXT_OBEY": "0"})
+    result, _, _ = crawl_served(site, sqlite_url, tmp_path,
+                                settings={"PORTAL_REQUEST_BUDGET": "6", "ROBOTSTXT_OBEY": "0"})
     assert "request budget of 6 spent" in result.log, result.log[-3000:]
     runs = rows(sqlite_url, "SELECT status, message FROM crawl_runs")
     assert [r["status"] for r in runs] == ["failed"]
@@ -138,11 +131,7 @@ def test_an_endless_pager_repeating_its_articles_ends_once_nothing_is_new(tmp_pa
     showing them again on every page ran to max_pages."""
     site = _endless_pager_site()
     started = time.monotonic()
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           "max_pages=50")
-        hits = sim.hits("short")
+    result, hits, base = crawl_served(site, sqlite_url, tmp_path, "max_pages=50")
     assert result.returncode == 0, result.log[-3000:]
     assert "caught up" in result.log, result.log[-3000:]
     assert _list_hits(hits) == 1 + CAUGHT_UP_PAGES
@@ -159,11 +148,7 @@ def test_a_calendar_of_empty_or_repeated_days_ends_once_nothing_is_new(
         tmp_path, sqlite_url, days, pages_read, figures):
     site = _calendar_site(days)
     started = time.monotonic()
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           "max_pages=50")
-        hits = sim.hits("short")
+    result, hits, _ = crawl_served(site, sqlite_url, tmp_path, "max_pages=50")
     assert result.returncode == 0, result.log[-3000:]
     assert "caught up" in result.log, result.log[-3000:]
     assert _list_hits(hits) == pages_read
@@ -173,11 +158,7 @@ def test_a_calendar_of_empty_or_repeated_days_ends_once_nothing_is_new(
 
 def test_a_calendar_with_a_new_article_every_day_ends_at_max_pages(tmp_path, sqlite_url):
     site = _calendar_site("new")
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           "max_pages=6")
-        hits = sim.hits("short")
+    result, hits, _ = crawl_served(site, sqlite_url, tmp_path, "max_pages=6")
     assert result.returncode == 0, result.log[-3000:]
     assert "walk ends at page 6 (page limit)" in result.log
     assert _list_hits(hits) == 6
@@ -188,11 +169,8 @@ def test_a_calendar_trap_without_a_page_limit_ends_at_the_request_budget(tmp_pat
                                                                          figures):
     site = _calendar_site("new")
     started = time.monotonic()
-    with PortalSimulator([site]) as sim:
-        base = sim.base("short")
-        result = run_crawl(sqlite_url, tmp_path / "none.yaml", f"url={base}{site.list_path}",
-                           "max_pages=1000", settings={"PORTAL_REQUEST_BUDGET": "40"})
-        hits = sim.hits("short")
+    result, hits, _ = crawl_served(site, sqlite_url, tmp_path, "max_pages=1000",
+                                   settings={"PORTAL_REQUEST_BUDGET": "40"})
     assert "request budget of 40 spent" in result.log, result.log[-3000:]
     assert sum(hits.values()) <= 40 + 4  # requests already in flight when it closes
     [run] = rows(sqlite_url, "SELECT status, message FROM crawl_runs")
