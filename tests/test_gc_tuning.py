@@ -19,9 +19,10 @@ def restored_gc() -> Iterator[None]:
     yield
     gc.unfreeze()
     gc.set_threshold(*threshold)
+    gc.enable()
 
 
-def test_the_project_turns_it_on_with_its_thresholds() -> None:
+def test_the_project_turns_it_on_with_its_thresholds(restored_gc: None) -> None:
     settings = get_project_settings()
     assert "crawler.extensions.gc_tuning.GcTuning" in settings.getdict("EXTENSIONS")
     ours = {name: settings[name] for name in ("GC_FREEZE", "GC_THRESHOLD")}
@@ -83,3 +84,30 @@ def test_thresholds_are_read_from_a_list_or_a_command_line_string(value, expecte
 def test_a_bad_threshold_names_the_setting_and_the_fix(value) -> None:
     with pytest.raises(ValueError, match=r"GC_THRESHOLD=.*e\.g\. 5000,20,20"):
         parse_threshold(value)
+
+
+def test_the_collector_pauses_while_the_crawl_loads_and_runs_again_once_the_spider_opens(
+    restored_gc: None,
+) -> None:
+    assert gc.isenabled()
+    extension = GcTuning.from_crawler(get_crawler(settings_dict={"GC_FREEZE": True}))
+    assert not gc.isenabled()  # middlewares and pipelines load next: nothing to collect yet
+    extension.spider_opened()
+    assert gc.isenabled()
+    extension.spider_closed()
+    assert gc.isenabled()
+
+
+def test_a_crawl_that_stops_before_its_spider_opens_turns_the_collector_back_on(
+    restored_gc: None,
+) -> None:
+    crawler = get_crawler(settings_dict={"GC_FREEZE": True})
+    extension = GcTuning.from_crawler(crawler)
+    assert not gc.isenabled()
+    extension.resume()  # what engine_stopped calls
+    assert gc.isenabled()
+
+
+def test_switched_off_it_never_pauses_the_collector(restored_gc: None) -> None:
+    GcTuning.from_crawler(get_crawler(settings_dict={"GC_FREEZE": False}))
+    assert gc.isenabled()

@@ -1,0 +1,65 @@
+"""Every crawl brings its database to the newest schema itself, and pays for Alembic only when
+there is something to migrate (a crawl worker's start-up is paid again by every process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from crawler.storage.engine import _UPGRADED, alembic_config, make_engine, upgrade_database
+from crawler.storage.migrations import HEAD_REVISION
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    if request.param == "sqlite":
+        return sqlite_url
+    return request.getfixturevalue("postgres_url")
+
+
+def test_the_head_revision_named_in_code_is_alembics_head() -> None:
+    """A new migration without HEAD_REVISION bumped would never run on existing databases."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head == HEAD_REVISION
+
+
+def _open_in_new_process(url: str) -> str:
+    """Open the database as a crawl does, in a fresh interpreter; say whether Alembic loaded."""
+    code = ("import sys\nfrom crawler.storage.dburl import open_database\n"
+            f"open_database({url!r}).dispose()\nprint('alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_new_database_is_migrated_and_an_up_to_date_one_opens_without_alembic(
+    database_url: str,
+) -> None:
+    assert _open_in_new_process(database_url) == "True"  # new: migrated
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() \
+            == HEAD_REVISION
+    assert {"articles", "crawl_runs", "tags"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert _open_in_new_process(database_url) == "False"  # at head: one query, no Alembic
+
+
+def test_a_database_of_an_older_schema_is_still_migrated(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade_database(engine, "0005")
+    _UPGRADED.clear()  # as a new process would start
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() \
+            == HEAD_REVISION
+        conn.execute(text("SELECT drops FROM crawl_runs"))  # a column of 0007
+    engine.dispose()
