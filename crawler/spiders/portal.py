@@ -34,6 +34,7 @@ from crawler.items import ArticleItem
 from crawler.runs.section_walks import (
     STOP_FAILED,
     WalkReport,
+    list_page_requested,
     list_page_walked,
     load_resume_depths,
 )
@@ -133,6 +134,10 @@ class PortalSpider(scrapy.Spider):
     def _list_request(
         self, target: Target, url: str, page: int, known_run: int
     ) -> scrapy.Request:
+        # The walk's progress is recorded from here on (crawler.runs.section_walks).
+        self.crawler.signals.send_catch_log(
+            signal=list_page_requested, portal=target.portal.key,
+            section_url=target.section.url, page=page)
         # List pages are always re-read (dont_filter), they are where new articles appear.
         return scrapy.Request(
             url,

@@ -14,6 +14,7 @@ import os
 import re
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from sqlalchemy.types import TypeEngine
 
 from crawler import settings as project_settings
 from crawler.storage.migrations import HEAD_REVISION
+from crawler.storage.write_turns import WriteTurns, turns_for
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -71,7 +73,10 @@ def make_engine(url: str, *, writer: bool = True, client_timeout: float | None =
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT})
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin if writer else _sqlite_on_begin_read)
+        if writer:
+            _take_turns(engine, turns_for(path))
+        else:
+            event.listen(engine, "begin", _sqlite_on_begin_read)
         return engine
     engine = create_engine(url, pool_pre_ping=True, connect_args=_pg_connect_args())
     if engine.dialect.driver == "psycopg":
@@ -146,10 +151,30 @@ def _set_wal(cursor) -> None:  # type: ignore[no-untyped-def]
             time.sleep(0.05)
 
 
-def _sqlite_on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-    # IMMEDIATE takes the write lock at BEGIN: a read-then-write transaction (dedup decision
-    # then insert) cannot interleave with another process's.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _take_turns(engine: Engine, turns: WriteTurns) -> None:
+    """Writer transactions begin with ``BEGIN IMMEDIATE``, each in its turn among this
+    process's writers of the file (``crawler.storage.write_turns``)."""
+    holding: weakref.WeakKeyDictionary[Connection, WriteTurns] = weakref.WeakKeyDictionary()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock at BEGIN: a read-then-write transaction (dedup
+        # decision then insert) cannot interleave with another process's.
+        turns.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turns.release()
+            raise
+        holding[conn] = turns
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(conn: Connection) -> None:
+        # Before the driver's COMMIT: a writer let in now meets SQLite's lock for a moment.
+        held = holding.pop(conn, None)
+        if held is not None:
+            held.release()
 
 
 def _sqlite_on_begin_read(conn) -> None:  # type: ignore[no-untyped-def]
