@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,9 +56,6 @@ dedup_keys = Table(
 
 # Driver-level statements (see crawler.storage.engine.DriverStatement): they run several times per
 # stored article, and SQLAlchemy's per-execute overhead was larger than SQLite's work.
-_EXACT_SQL = DriverStatement(
-    "SELECT id, portal, duplicate_of FROM articles WHERE content_hash = :content_hash "
-    "ORDER BY id LIMIT 64")
 _INSERT_KEYS = DriverStatement(
     'INSERT INTO dedup_keys (band, "key", article_id) VALUES (:band, :key, :article_id)')
 
@@ -123,16 +119,20 @@ class DedupIndex:
         """(first copy's id, portal to compare with, exact?) or None for a new story.
 
         The portal is the item's own when this portal already stored the identical text (so
-        storage drops it); otherwise the portal of the matched article.
+        storage drops it); otherwise the portal of the matched article. The identical-text
+        and near-duplicate lookups go to the database in one statement: each round trip is
+        a wait of the storage thread (on PostgreSQL ~5 per new article were what set a
+        crawl's pace with politeness off).
         """
         analysis = self.analysis(item)
-        exact = self._exact(conn, analysis.content_hash, item.portal)
+        exact_rows, candidate_rows = self._lookup(conn, analysis)
+        exact = self._exact(exact_rows, item.portal)
         if exact is not None:
             self._count("dedup/exact")
             if exact[1] != item.portal:  # stored by storage (not dropped): see add()
                 self._exact_urls.add(item.url)
             return exact
-        near = self._near(conn, analysis)
+        near = self._near(conn, analysis, candidate_rows)
         self._count("dedup/near" if near is not None else "dedup/unique")
         return near
 
@@ -162,18 +162,32 @@ class DedupIndex:
         self._shingles.clear()
         self._exact_urls.clear()
 
-    def _exact(self, conn: Connection, digest: str, portal: str) -> tuple[int, str, bool] | None:
-        rows = _EXACT_SQL.rows(conn, {"content_hash": digest})
+    def _lookup(self, conn: Connection, analysis: Analysis) -> tuple[list[Any], list[Any]]:
+        """Rows of the identical texts (id order) and of the articles sharing a key."""
+        params: dict[str, Any] = {"content_hash": analysis.content_hash}
+        if analysis.keys:
+            params["limit"] = self.key_limit
+            for i, (band, key) in enumerate(analysis.keys):
+                params[f"b{i}"], params[f"k{i}"] = band, key
+        exact, candidates = [], []
+        for kind, *row in _lookup_sql(len(analysis.keys)).rows(conn, params):
+            (exact if kind == 0 else candidates).append(row)
+        exact.sort(key=lambda row: row[0])
+        return exact, candidates
+
+    @staticmethod
+    def _exact(rows: list[Any], portal: str) -> tuple[int, str, bool] | None:
         if not rows:
             return None
-        first_id, first_portal, first_duplicate_of = rows[0]
-        same_portal = any(row_portal == portal for _, row_portal, _ in rows)
+        first_id, first_portal, first_duplicate_of, *_ = rows[0]
+        same_portal = any(row[1] == portal for row in rows)
         return (first_duplicate_of or first_id, portal if same_portal else first_portal, True)
 
-    def _near(self, conn: Connection, analysis: Analysis) -> tuple[int, str, bool] | None:
+    def _near(self, conn: Connection, analysis: Analysis,
+              rows: list[Any]) -> tuple[int, str, bool] | None:
         if not analysis.keys:
             return None
-        candidates = self._candidates(conn, analysis.keys, analysis.simhash)
+        candidates = self._candidates(rows, analysis.simhash)
         if not candidates:
             return None  # most new articles
         mine = frozenset(analysis.shingles)
@@ -196,15 +210,10 @@ class DedupIndex:
         while len(self._shingles) > SHINGLE_CACHE:
             self._shingles.popitem(last=False)
 
-    def _candidates(self, conn: Connection, keys: Sequence[tuple[int, int]],
-                    simhash: int) -> list[_Candidate]:
+    def _candidates(self, rows: list[Any], simhash: int) -> list[_Candidate]:
         """Articles sharing a key, nearest first, at most ``verify_limit`` of them."""
-        params: dict[str, int] = {"limit": self.key_limit}
-        for i, (band, key) in enumerate(keys):
-            params[f"b{i}"], params[f"k{i}"] = band, key
         found = []
-        for article_id, portal, duplicate_of, other, hits in _candidate_sql(len(keys)).rows(
-                conn, params):
+        for article_id, portal, duplicate_of, other, hits in rows:
             distance = ((simhash ^ (other or 0)) & _U64).bit_count()
             if distance <= self.threshold:
                 found.append(_Candidate(article_id, portal, duplicate_of or article_id,
@@ -214,8 +223,10 @@ class DedupIndex:
 
 
 @functools.cache
-def _candidate_sql(count: int) -> DriverStatement:
-    """One statement for ``count`` keys: a LIMIT-ed index seek per key, hits counted per article.
+def _lookup_sql(count: int) -> DriverStatement:
+    """One statement for an article's lookups: the identical texts (kind 0, the 64 oldest)
+    and, for ``count`` keys, the articles sharing one (kind 1), a LIMIT-ed index seek per key
+    with hits counted per article.
 
     The newest holders of a key are read: a reprint follows its original by hours or days, and
     the oldest holders of a popular key (boilerplate, a crowded simhash band) are not what a
@@ -224,13 +235,19 @@ def _candidate_sql(count: int) -> DriverStatement:
     Plain SQL, cached per key count: building the equivalent SQLAlchemy expression for each
     lookup cost more than running it, and SQLAlchemy's row objects for the ~30 rows more still.
     """
+    exact = ("SELECT 0 AS kind, e.id, e.portal, e.duplicate_of, NULL AS simhash, NULL AS hits "
+             "FROM (SELECT id, portal, duplicate_of FROM articles "
+             "WHERE content_hash = :content_hash ORDER BY id LIMIT 64) AS e")
+    if not count:
+        return DriverStatement(exact)
     seeks = " UNION ALL ".join(
         f'SELECT article_id FROM (SELECT article_id FROM dedup_keys WHERE band = :b{i} '
         f'AND "key" = :k{i} ORDER BY article_id DESC LIMIT :limit) AS s{i}'
         for i in range(count)
     )
     return DriverStatement(
-        "SELECT a.id, a.portal, a.duplicate_of, a.simhash, h.hits FROM articles AS a JOIN "
+        f"{exact} UNION ALL "
+        "SELECT 1, a.id, a.portal, a.duplicate_of, a.simhash, h.hits FROM articles AS a JOIN "
         f"(SELECT article_id, count(*) AS hits FROM ({seeks}) AS u GROUP BY article_id) AS h "
         "ON h.article_id = a.id"
     )
