@@ -74,3 +74,29 @@ def test_the_thread_holding_the_turn_can_begin_again_without_a_deadlock() -> Non
     turns.release()
     with pytest.raises(RuntimeError):
         turns.release()
+
+
+def test_a_writer_that_gives_up_waiting_does_not_hold_up_the_next() -> None:
+    turns = WriteTurns()
+    holder_done = threading.Event()
+    holder_may_go = threading.Event()
+
+    def hold() -> None:
+        turns.acquire()
+        holder_may_go.wait()
+        turns.release()
+        holder_done.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    while turns._next_ticket < 1:
+        time.sleep(0.001)
+    assert turns.acquire(timeout=0.05) is False  # gave up: its ticket is left behind
+    holder_may_go.set()
+    holder_done.wait(5)
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(turns.acquire(timeout=5)))
+    waiter.start()
+    waiter.join(10)
+    assert got == [True]  # not stuck behind the abandoned ticket
+    holder.join()

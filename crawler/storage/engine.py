@@ -160,13 +160,18 @@ def _take_turns(engine: Engine, turns: WriteTurns) -> None:
     def _begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock at BEGIN: a read-then-write transaction (dedup
         # decision then insert) cannot interleave with another process's.
-        turns.acquire()
+        held = turns.acquire(timeout=_SQLITE_BUSY_TIMEOUT)
+        if not held:  # a writer of this process never ends: SQLite's own wait decides
+            logger.warning("SQLite: no turn among this process's writers within %g s; "
+                           "waiting on the database lock instead", _SQLITE_BUSY_TIMEOUT)
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            turns.release()
+            if held:
+                turns.release()
             raise
-        holding[conn] = turns
+        if held:
+            holding[conn] = turns
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")

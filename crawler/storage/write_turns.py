@@ -12,6 +12,7 @@ transactions that asked before it. Other processes still meet SQLite's own lock,
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 
@@ -20,6 +21,7 @@ class WriteTurns:
 
     Reentrant for the thread that holds the turn (a second writer connection opened inside a
     transaction then meets SQLite's own lock, as it did without turns, instead of a deadlock).
+    A wait is bounded: a writer that gives up leaves its ticket behind, and the turns skip it.
     """
 
     def __init__(self) -> None:
@@ -28,18 +30,26 @@ class WriteTurns:
         self._serving = 0
         self._owner: int | None = None
         self._depth = 0
+        self._abandoned: set[int] = set()  # tickets of writers that stopped waiting
 
-    def acquire(self) -> None:
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Wait for this thread's turn; False when ``timeout`` seconds passed first."""
         me = threading.get_ident()
         with self._changed:
             if self._owner == me:
                 self._depth += 1
-                return
+                return True
             ticket = self._next_ticket
             self._next_ticket += 1
+            deadline = None if timeout is None else time.monotonic() + timeout
             while ticket != self._serving:
-                self._changed.wait()
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    self._abandoned.add(ticket)
+                    return False
+                self._changed.wait(remaining)
             self._owner, self._depth = me, 1
+            return True
 
     def release(self) -> None:
         with self._changed:
@@ -50,6 +60,9 @@ class WriteTurns:
                 return
             self._owner = None
             self._serving += 1
+            while self._serving in self._abandoned:
+                self._abandoned.discard(self._serving)
+                self._serving += 1
             self._changed.notify_all()
 
 
