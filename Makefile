@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test faults lint eval bench bench-dedup install clean
+.PHONY: demo test faults lint eval bench bench-production bench-dedup install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ bench: $(STAMP)
 		(apt-get install -y -q nginx-light >/dev/null 2>&1 || apt-get install -y -q nginx >/dev/null)
 	$(PY) bench/crawl_throughput.py
 	$(PY) bench/stages.py
+
+bench-production: $(STAMP)
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || \
+		(apt-get install -y -q nginx-light >/dev/null 2>&1 || apt-get install -y -q nginx >/dev/null)
+	$(PY) bench/production_cost.py
 
 bench-dedup: $(STAMP)
 	$(PY) bench/dedup_scaling.py
