@@ -15,43 +15,35 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.crawl_throughput import free_port, migrate, start_nginx, write_site  # noqa: E402
+from bench.crawl_throughput import (  # noqa: E402
+    Figures,
+    free_port,
+    migrate,
+    start_nginx,
+    stored,
+    timed,
+    write_site,
+)
 
 
-def crawl(profiles: Path, database_url: str, max_pages: int) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of one ``scrapy crawl portal`` process."""
+def crawl(profiles: Path, database_url: str, max_pages: int) -> Figures:
+    """One ``scrapy crawl portal`` process at the project's own settings."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), PORTALS_FILE=str(profiles),
                DATABASE_URL=database_url)
     migrate(database_url)
     command = [sys.executable, "-m", "scrapy", "crawl", "portal", "-s", "LOG_LEVEL=ERROR",
                "-s", f"PORTAL_MAX_PAGES={max_pages}"]
-    started = time.monotonic()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"the crawl with max_pages={max_pages} failed ({status})")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-
-
-def pages_stored(database_url: str) -> int:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM articles")).scalar_one())
-    finally:
-        engine.dispose()
+    figures = timed(f"max_pages={max_pages}", 0, [command], env)
+    figures.stored = stored(database_url)[0]
+    figures.pages = figures.stored + max_pages  # articles and their list pages
+    return figures
 
 
 def main() -> None:
@@ -72,10 +64,9 @@ def main() -> None:
                 f"      - {{name: 行业动态, url: \"http://127.0.0.1:{port}{list_path}\"}}\n")
             runs = []
             for max_pages in (args.pages_short, args.pages_long):
-                url = f"sqlite:///{work}/cost-{max_pages}.db"
-                wall, cpu, rss = crawl(profiles, url, max_pages)
-                pages = pages_stored(url) + max_pages  # articles and their list pages
-                runs.append((max_pages, pages, wall, cpu, rss))
+                figures = crawl(profiles, f"sqlite:///{work}/cost-{max_pages}.db", max_pages)
+                runs.append((max_pages, figures.pages, figures.wall, figures.cpu,
+                             figures.peak_rss_mb))
         finally:
             nginx.terminate()
             nginx.wait()

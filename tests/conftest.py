@@ -119,6 +119,14 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'portal.db'}"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """A fresh database on each backend in turn: SQLite, then PostgreSQL (skipped without it)."""
+    if request.param == "sqlite":
+        return sqlite_url
+    return str(request.getfixturevalue("postgres_url"))
+
+
 def _pg_admin_url() -> str | None:
     for url in PG_ADMIN_URLS:
         try:

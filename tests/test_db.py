@@ -15,15 +15,8 @@ _INSERT = DriverStatement("INSERT INTO t (id, name) VALUES (:id, :name)")
 _SELECT = DriverStatement("SELECT id, name FROM t WHERE name = :name ORDER BY id")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
-    if request.param == "sqlite":
-        return sqlite_url
-    return request.getfixturevalue("postgres_url")
-
-
-def test_driver_statements_join_the_sqlalchemy_transaction(engine_url: str) -> None:
-    engine = make_engine(engine_url)
+def test_driver_statements_join_the_sqlalchemy_transaction(backend_url: str) -> None:
+    engine = make_engine(backend_url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
     with engine.begin() as conn:
@@ -36,9 +29,9 @@ def test_driver_statements_join_the_sqlalchemy_transaction(engine_url: str) -> N
     engine.dispose()
 
 
-def test_driver_errors_arrive_as_sqlalchemy_errors(engine_url: str) -> None:
+def test_driver_errors_arrive_as_sqlalchemy_errors(backend_url: str) -> None:
     """Storage tells 'database away' from 'row rejected' by SQLAlchemy's classes."""
-    engine = make_engine(engine_url)
+    engine = make_engine(backend_url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
     with pytest.raises(IntegrityError), engine.begin() as conn:
@@ -46,7 +39,7 @@ def test_driver_errors_arrive_as_sqlalchemy_errors(engine_url: str) -> None:
     engine.dispose()
 
 
-def test_typed_parameters_are_stored_as_sqlalchemy_would_store_them(engine_url: str) -> None:
+def test_typed_parameters_are_stored_as_sqlalchemy_would_store_them(backend_url: str) -> None:
     """A UTC time written at driver level reads back (and sorts) like one SQLAlchemy wrote."""
     table = Table(
         "stamps", MetaData(), Column("id", Integer, primary_key=True),
@@ -56,7 +49,7 @@ def test_typed_parameters_are_stored_as_sqlalchemy_would_store_them(engine_url: 
         "INSERT INTO stamps (id, at, flag) VALUES (:id, :at, :flag)",
         types={"at": table.c.at.type, "flag": table.c.flag.type},
     )
-    engine = make_engine(engine_url)
+    engine = make_engine(backend_url)
     table.metadata.create_all(engine)
     shanghai = timezone(timedelta(hours=8))
     at = datetime(2024, 3, 8, 10, 30, tzinfo=shanghai)  # no microseconds: the tricky text form

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
@@ -15,13 +14,6 @@ from crawler.storage.engine import _UPGRADED, alembic_config, make_engine, upgra
 from crawler.storage.migrations import HEAD_REVISION
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
-    if request.param == "sqlite":
-        return sqlite_url
-    return request.getfixturevalue("postgres_url")
 
 
 def test_the_head_revision_named_in_code_is_alembics_head() -> None:
@@ -41,20 +33,20 @@ def _open_in_new_process(url: str) -> str:
 
 
 def test_a_new_database_is_migrated_and_an_up_to_date_one_opens_without_alembic(
-    database_url: str,
+    backend_url: str,
 ) -> None:
-    assert _open_in_new_process(database_url) == "True"  # new: migrated
-    engine = make_engine(database_url)
+    assert _open_in_new_process(backend_url) == "True"  # new: migrated
+    engine = make_engine(backend_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() \
             == HEAD_REVISION
     assert {"articles", "crawl_runs", "tags"} <= set(inspect(engine).get_table_names())
     engine.dispose()
-    assert _open_in_new_process(database_url) == "False"  # at head: one query, no Alembic
+    assert _open_in_new_process(backend_url) == "False"  # at head: one query, no Alembic
 
 
-def test_a_database_of_an_older_schema_is_still_migrated(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_a_database_of_an_older_schema_is_still_migrated(backend_url: str) -> None:
+    engine = make_engine(backend_url)
     upgrade_database(engine, "0005")
     _UPGRADED.clear()  # as a new process would start
     upgrade_database(engine)

@@ -8,10 +8,10 @@ import time
 from types import SimpleNamespace
 
 from scrapy.utils.test import get_crawler
-from sqlalchemy import create_engine, text
 
 from crawler.runs.section_walks import STOP_END, SectionWalkRecorder, WalkReport
 from crawler.storage.engine import make_engine, upgrade_database
+from tests.test_crawl_incremental import walk_state
 
 SECTION = "http://a.test/news/"
 
@@ -26,27 +26,19 @@ def _recorder(database_url: str) -> SectionWalkRecorder:
     return recorder
 
 
-def _walk(database_url: str) -> dict[str, object] | None:
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT caught_up, resume_depth FROM section_walks")).first()
-    engine.dispose()
-    return dict(row._mapping) if row is not None else None
-
-
 def test_a_requested_list_page_is_recorded_before_its_links_are_followed(sqlite_url) -> None:
     recorder = _recorder(sqlite_url)
     recorder.page_requested("aa", SECTION, 1)
     recorder.page_requested("aa", SECTION, 2)  # started, not waited for
     asyncio.run(recorder.page_walked("aa", SECTION, 2))  # the spider waits here
-    assert _walk(sqlite_url) == {"caught_up": 0, "resume_depth": 2}
+    assert walk_state(sqlite_url) == {"caught_up": 0, "resume_depth": 2}
     recorder.spider_closed(SimpleNamespace(walks={}), "finished")
 
 
 def test_a_page_requested_by_another_worker_is_recorded_when_read(sqlite_url) -> None:
     recorder = _recorder(sqlite_url)
     asyncio.run(recorder.page_walked("aa", SECTION, 3))  # no request seen in this process
-    assert _walk(sqlite_url) == {"caught_up": 0, "resume_depth": 3}
+    assert walk_state(sqlite_url) == {"caught_up": 0, "resume_depth": 3}
     recorder.spider_closed(SimpleNamespace(walks={}), "finished")
 
 
@@ -68,4 +60,4 @@ def test_the_outcome_at_the_end_is_never_overtaken_by_a_progress_write(
     recorder.spider_closed(SimpleNamespace(walks={("aa", SECTION): report}), "finished")
     assert writes is not None
     writes.shutdown(wait=True)  # any write still under way has landed
-    assert _walk(sqlite_url) == {"caught_up": 1, "resume_depth": 0}
+    assert walk_state(sqlite_url) == {"caught_up": 1, "resume_depth": 0}
