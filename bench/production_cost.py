@@ -14,7 +14,6 @@ Usage: ``python bench/production_cost.py [--pages-short 1] [--pages-long 3]`` (~
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +25,7 @@ from bench.crawl_throughput import (  # noqa: E402
     Figures,
     free_port,
     migrate,
+    process_env,
     start_nginx,
     stored,
     timed,
@@ -35,8 +35,7 @@ from bench.crawl_throughput import (  # noqa: E402
 
 def crawl(profiles: Path, database_url: str, max_pages: int) -> Figures:
     """One ``scrapy crawl portal`` process at the project's own settings."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PORTALS_FILE=str(profiles),
-               DATABASE_URL=database_url)
+    env = process_env(PORTALS_FILE=str(profiles), DATABASE_URL=database_url)
     migrate(database_url)
     command = [sys.executable, "-m", "scrapy", "crawl", "portal", "-s", "LOG_LEVEL=ERROR",
                "-s", f"PORTAL_MAX_PAGES={max_pages}"]

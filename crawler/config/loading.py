@@ -9,6 +9,8 @@ from typing import Any
 import yaml
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, Settings
 
+# libyaml's parser where PyYAML was built with it: the same safe subset, ~10x faster to load.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -45,7 +47,7 @@ def load_yaml(path: str | Path) -> Any:
             p, "<file>", f"cannot read: {exc}", "save the file as UTF-8 text"
         ) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (above)
     except yaml.YAMLError as exc:
         raise ConfigError(
             p, "<file>", f"invalid YAML: {exc}", "fix the YAML syntax at the position shown"
