@@ -153,6 +153,9 @@ FRONTIER_POLL_INTERVAL = 0.1  # seconds between looks at the shared queue when i
 # A worker takes no request from the shared queue while this many responses wait for its CPU,
 # so that a busy worker does not hoard what an idle one could download. 0: no limit.
 FRONTIER_MAX_UNPARSED = 4
+# Requests a worker takes from the shared queue per round trip (in flight from then on); 1 is
+# one round trip per request.
+FRONTIER_PREFETCH = 4
 
 EXTENSIONS = {
     "pipelines.drops.DropStats": 90,  # drop/<reason> for every dropped item

@@ -36,7 +36,7 @@ from simulator.sites import (
     build_drive,
     build_gkong,
 )
-from tests.conftest import ROOT, crawl_command, run_crawl
+from tests.conftest import ROOT, crawl_command, project_crawler, run_crawl
 from tests.test_crawl import rows
 
 # Two downloads per portal at a time, so the slowed portals take a while.
@@ -348,3 +348,37 @@ def test_a_worker_with_responses_waiting_for_its_cpu_takes_no_request() -> None:
     assert scheduler._cpu_bound()
     scheduler.max_unparsed = 0  # no limit
     assert not scheduler._cpu_bound()
+
+
+def test_requests_a_worker_took_but_never_started_go_back_when_it_closes(
+        portals_file, redis_frontier) -> None:
+    """A worker takes FRONTIER_PREFETCH requests per round trip; what its engine never got is
+    in the shared queue again the moment it closes, not left in flight until reaped."""
+    import redis
+
+    crawler = project_crawler(PortalSpider, PORTALS_FILE=str(portals_file),
+                              DATABASE_URL="sqlite://",
+                              **redis_frontier.settings(FRONTIER_PREFETCH="4"))
+    spider = PortalSpider.from_crawler(crawler)
+    # The engine as the scheduler sees it: nothing in progress (what it got, it finished).
+    crawler.engine = SimpleNamespace(_slot=SimpleNamespace(inprogress=set()), scraper=None)
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    server = redis.Redis.from_url(redis_frontier.url)
+    try:
+        scheduler.open(spider)
+        assert scheduler.keys is not None
+        urls = [f"http://a.example/{n}" for n in range(6)]
+        scheduler.queue.push_many([(Request(url, callback=spider.parse_article), "")
+                                   for url in urls])
+        first = scheduler.next_request()
+        assert first is not None and first.url == urls[0]
+        assert server.zcard(scheduler.keys.queue) == 2  # four taken in one round trip
+        assert server.hlen(scheduler.keys.inflight) == 4
+        assert scheduler.has_pending_requests()
+        scheduler.close("shutdown")
+        queued = server.zrange(scheduler.keys.queue, 0, -1)
+        assert len(queued) == 5  # the three never started are back, the two untouched stayed
+        assert server.hlen(scheduler.keys.inflight) == 0  # the one handed out finished here
+        assert crawler.stats.get_value("frontier/given_back") == 3
+    finally:
+        server.close()

@@ -91,8 +91,9 @@ class FrontierQueue(PriorityQueue):
             )
         return [bool(pushed) for pushed in pipe.execute()]
 
-    def pop_into(self, inflight_key: str, field: str) -> bytes | None:
-        """Take the best request, recorded as ``field`` of the in-flight hash; its bytes
-        (decoded by the caller, which drops the entry if they cannot be decoded)."""
-        data: bytes | None = self._pop(keys=[self.key, inflight_key], args=[field])
-        return data or None
+    def pop_into(self, inflight_key: str, fields: list[str]) -> list[tuple[str, bytes]]:
+        """Take up to ``len(fields)`` best requests, best first, recorded in the in-flight
+        hash under those fields in order; (field, bytes) of each taken (decoded by the caller,
+        which drops the entry if they cannot be decoded)."""
+        taken: list[bytes] = self._pop(keys=[self.key, inflight_key], args=fields) or []
+        return list(zip(fields, taken, strict=False))

@@ -15,14 +15,36 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
-# KEYS: queue, inflight. ARGV: in-flight field (<worker>#<token>).
-# The best request, moved into the in-flight hash with its score (to give it back unchanged).
+# KEYS: queue, inflight. ARGV: in-flight fields (<worker>#<token>), one per request wanted.
+# The best requests (as many as there are fields, or fewer), best first, each moved into the
+# in-flight hash under the next field with its score (to give it back unchanged).
 POP = """
-local top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #top == 0 then return false end
-redis.call('ZREM', KEYS[1], top[1])
-redis.call('HSET', KEYS[2], ARGV[1], top[2] .. '\\n' .. top[1])
-return top[1]
+local top = redis.call('ZRANGE', KEYS[1], 0, #ARGV - 1, 'WITHSCORES')
+local taken = {}
+for i = 1, #top, 2 do
+  redis.call('ZREM', KEYS[1], top[i])
+  redis.call('HSET', KEYS[2], ARGV[(i + 1) / 2], top[i + 1] .. '\\n' .. top[i])
+  taken[#taken + 1] = top[i]
+end
+return taken
+"""
+
+# KEYS: inflight, queue. ARGV: in-flight fields of requests this worker took but never started.
+# Back into the queue with their score, for any worker; returns how many.
+GIVE_BACK = """
+local n = 0
+for i = 1, #ARGV do
+  local value = redis.call('HGET', KEYS[1], ARGV[i])
+  if value then
+    local nl = string.find(value, '\\n', 1, true)
+    if nl then
+      redis.call('ZADD', KEYS[2], string.sub(value, 1, nl - 1), string.sub(value, nl + 1))
+    end
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
 """
 
 _NOW = """
