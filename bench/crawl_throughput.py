@@ -33,6 +33,7 @@ import argparse
 import compileall
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -369,7 +370,8 @@ def main() -> None:
 
 
 def report(results: dict[str, list[Figures]], articles: int, pages: int, rounds: int) -> None:
-    """Every round (the machine is shared: its speed drifts), then the best of each mode."""
+    """Every round (the machine is shared: its speed drifts), the best of each mode, and each
+    mode's ratio to the bare crawl of the same round."""
     print(f"{articles} articles, {pages} pages of 50-100 KB served by nginx on 127.0.0.1, "
           f"{rounds} rounds; per round and mode:")
     for round_ in range(rounds):
@@ -397,6 +399,17 @@ def report(results: dict[str, list[Figures]], articles: int, pages: int, rounds:
             to_stored = f" {rate:24.0f} {rate / best['bare'].rate:7.2f}x"
         print(f"{mode:<14} {f.rate:8.0f} {f.rate / best['bare'].rate:7.2f}x {f.wall:7.2f} "
               f"{f.cpu_ms_per_page:12.2f} {f.peak_rss_mb:20.0f}{to_stored}")
+    # Each mode against the bare crawl of its own round (minutes apart at most): the machine's
+    # drift between rounds cancels out, which best-of-each across rounds does not ensure.
+    print("to the last stored article vs bare of the same round (median, min-max over rounds):")
+    for mode, runs in results.items():
+        if mode == "bare":
+            continue
+        ratios = sorted(f.pages / f.last_stored / bare.rate for f, bare in
+                        zip(runs, results["bare"], strict=False) if f.last_stored)
+        if ratios:
+            print(f"  {mode:<14} {statistics.median(ratios):5.2f}x "
+                  f"({ratios[0]:.2f}-{ratios[-1]:.2f}, {len(ratios)} rounds)")
 
 
 if __name__ == "__main__":
