@@ -103,6 +103,27 @@ def test_a_new_url_twice_in_one_batch_keeps_one_row_with_the_last_tags(sqlite_ur
     assert pipeline.stats.get_value("storage/rejected") is None
 
 
+def test_every_tag_of_a_batch_is_linked_to_its_own_id_whatever_the_count(backend_url):
+    """A batch brings hundreds of tag rows and many new names: written a statement per 100,
+    existing names reused, a name under two kinds kept apart, scores kept per article."""
+    pipeline = open_pipeline(backend_url)
+    feed(pipeline, item(0, tags=[Tag("电力", "industry", 0.8)]))  # a name stored before
+    batch = [item(n, tags=[Tag("电力", "industry", 0.5 + n / 1000), Tag("电力", "keyword", 0.3),
+                           *(Tag(f"关键词{n * 3 + k}", "keyword", 0.2) for k in range(3))])
+             for n in range(1, 81)]
+    feed(pipeline, *batch, close=True)
+    assert count(backend_url, "SELECT count(*) FROM tags") == 2 + 240
+    assert count(backend_url, "SELECT count(*) FROM article_tags") == 1 + 80 * 5
+    links = _rows(backend_url,
+                  "SELECT a.url, t.name, t.kind, at.score FROM article_tags AS at "
+                  "JOIN tags AS t ON t.id = at.tag_id JOIN articles AS a ON a.id = at.article_id")
+    linked = {(url, name, kind): score for url, name, kind, score in links}
+    assert linked[("http://www.a.cn/news/42.html", "电力", "industry")] == pytest.approx(0.542)
+    assert linked[("http://www.a.cn/news/42.html", "电力", "keyword")] == pytest.approx(0.3)
+    assert ("http://www.a.cn/news/42.html", "关键词127", "keyword") in linked
+    assert ("http://www.a.cn/news/42.html", "关键词130", "keyword") not in linked
+
+
 def test_writes_are_batched(sqlite_url):
     pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=10)
     assert pipeline.engine is not None

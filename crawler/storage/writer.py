@@ -8,6 +8,7 @@ The index is handed in (``pipelines.dedup.DedupIndex``); this module only needs 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
@@ -43,11 +44,33 @@ _INSERT_ARTICLE = DriverStatement(
 )
 _DELETE_TAGS = ArticleTag.__table__.delete().where(
     ArticleTag.__table__.c.article_id == bindparam("article_id"))
-_INSERT_TAG = DriverStatement(  # ON CONFLICT: SQLite >= 3.24 and PostgreSQL alike
-    "INSERT INTO tags (name, kind) VALUES (:name, :kind) ON CONFLICT DO NOTHING")
-_SELECT_TAG = DriverStatement("SELECT id FROM tags WHERE name = :name AND kind = :kind")
-_INSERT_TAGS = DriverStatement(
-    "INSERT INTO article_tags (article_id, tag_id, score) VALUES (:article_id, :tag_id, :score)")
+# Multi-row statements, one per batch (per 100 rows): on PostgreSQL a statement per row costs a
+# server round trip each, and a batch stores ~500 tag rows and brings dozens of new tag names.
+_ROWS_PER_STATEMENT = 100
+
+
+@functools.cache
+def _insert_tags_sql(count: int) -> DriverStatement:
+    """New tag names; ON CONFLICT: SQLite >= 3.24 and PostgreSQL alike."""
+    rows = ", ".join(f"(:n{i}, :k{i})" for i in range(count))
+    return DriverStatement(f"INSERT INTO tags (name, kind) VALUES {rows} ON CONFLICT DO NOTHING")
+
+
+@functools.cache
+def _select_tags_sql(count: int) -> DriverStatement:
+    names = ", ".join(f":n{i}" for i in range(count))
+    return DriverStatement(f"SELECT id, name, kind FROM tags WHERE name IN ({names})")
+
+
+@functools.cache
+def _insert_article_tags_sql(count: int) -> DriverStatement:
+    rows = ", ".join(f"(:a{i}, :t{i}, :s{i})" for i in range(count))
+    return DriverStatement(f"INSERT INTO article_tags (article_id, tag_id, score) VALUES {rows}")
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), _ROWS_PER_STATEMENT):
+        yield values[start:start + _ROWS_PER_STATEMENT]
 
 
 class ArticleWriter:
@@ -150,7 +173,8 @@ class ArticleWriter:
             "crawl/items_duplicate": 0,
         }
         now = utcnow()
-        tag_rows: dict[int, list[dict[str, Any]]] = {}
+        self._resolve_tags(conn, {(tag.name, tag.kind) for item in batch for tag in item.tags})
+        tag_rows: dict[int, list[tuple[int, int, float]]] = {}
         urls = list(dict.fromkeys(item.url for item in batch))
         existing = {
             url: (article_id, old_hash)
@@ -193,32 +217,38 @@ class ArticleWriter:
             if refreshed:
                 conn.execute(_DELETE_TAGS, {"article_id": article_id})
             # Keyed by article: a URL twice in one batch (two tracking variants) keeps the last.
-            tag_rows[article_id] = self._tag_rows(conn, article_id, item.tags)
+            tag_rows[article_id] = self._tag_rows(article_id, item.tags)
         rows = [row for article_rows in tag_rows.values() for row in article_rows]
-        if rows:  # one multi-row insert per batch: nothing in the batch reads them back
-            _INSERT_TAGS.execute_many(conn, rows)
+        for chunk in _chunks(rows):  # at the end of the batch: nothing in it reads them back
+            params: dict[str, Any] = {}
+            for i, (article_id, tag_id, score) in enumerate(chunk):
+                params[f"a{i}"], params[f"t{i}"], params[f"s{i}"] = article_id, tag_id, score
+            _insert_article_tags_sql(len(chunk)).execute(conn, params)
         return counts
 
-    def _tag_rows(
-        self, conn: Connection, article_id: int, tags: Iterable[Tag]
-    ) -> list[dict[str, Any]]:
+    def _tag_rows(self, article_id: int, tags: Iterable[Tag]) -> list[tuple[int, int, float]]:
         scores: dict[int, float] = {}
         for tag in tags:
-            tag_id = self._tag_id(conn, tag.name, tag.kind)
+            tag_id = self._tag_ids[(tag.name, tag.kind)]
             scores[tag_id] = max(scores.get(tag_id, 0.0), float(tag.score))
-        return [{"article_id": article_id, "tag_id": tag_id, "score": score}
-                for tag_id, score in scores.items()]
+        return [(article_id, tag_id, score) for tag_id, score in scores.items()]
 
-    def _tag_id(self, conn: Connection, name: str, kind: str) -> int:
-        key = (name, kind)
-        cached = self._tag_ids.get(key)
-        if cached is not None:
-            return cached
-        # Keywords keep coming: a new tag name is frequent enough to be on the hot path.
-        _INSERT_TAG.execute(conn, {"name": name, "kind": kind})
-        tag_id = int(_SELECT_TAG.rows(conn, {"name": name, "kind": kind})[0][0])
-        self._tag_ids[key] = tag_id
-        return tag_id
+    def _resolve_tags(self, conn: Connection, keys: set[tuple[str, str]]) -> None:
+        """Ids of the batch's tags not seen yet: created if new, then read, a statement per
+        100 names (keywords keep coming: new names are frequent enough to be on the hot path)."""
+        missing = sorted(keys.difference(self._tag_ids))
+        for chunk in _chunks(missing):
+            params: dict[str, Any] = {}
+            for i, (name, kind) in enumerate(chunk):
+                params[f"n{i}"], params[f"k{i}"] = name, kind
+            _insert_tags_sql(len(chunk)).execute(conn, params)
+        wanted = set(missing)
+        names = sorted({name for name, _ in missing})
+        for chunk in _chunks(names):
+            params = {f"n{i}": name for i, name in enumerate(chunk)}
+            for tag_id, name, kind in _select_tags_sql(len(chunk)).rows(conn, params):
+                if (name, kind) in wanted:
+                    self._tag_ids[(name, kind)] = int(tag_id)
 
 
 def first_line(exc: Exception) -> str:

@@ -56,8 +56,15 @@ dedup_keys = Table(
 
 # Driver-level statements (see crawler.storage.engine.DriverStatement): they run several times per
 # stored article, and SQLAlchemy's per-execute overhead was larger than SQLite's work.
-_INSERT_KEYS = DriverStatement(
-    'INSERT INTO dedup_keys (band, "key", article_id) VALUES (:band, :key, :article_id)')
+
+
+@functools.cache
+def _insert_keys_sql(count: int) -> DriverStatement:
+    """One multi-row insert for an article's ``count`` keys (~12): one statement instead of a
+    batch of twelve, which on PostgreSQL cost ~1.6 ms per stored article, as much as the
+    article's own insert."""
+    rows = ", ".join(f"(:b{i}, :k{i}, :article_id)" for i in range(count))
+    return DriverStatement(f'INSERT INTO dedup_keys (band, "key", article_id) VALUES {rows}')
 
 
 @functools.cache
@@ -146,9 +153,10 @@ class DedupIndex:
             self._shingles.pop(article_id, None)
             return
         self._remember(article_id, analysis.shingles)
-        _INSERT_KEYS.execute_many(conn, [
-            {"band": band, "key": key, "article_id": article_id} for band, key in analysis.keys
-        ])
+        params: dict[str, Any] = {"article_id": article_id}
+        for i, (band, key) in enumerate(analysis.keys):
+            params[f"b{i}"], params[f"k{i}"] = band, key
+        _insert_keys_sql(len(analysis.keys)).execute(conn, params)
 
     def refresh(self, conn: Connection, article_id: int, item: ArticleItem) -> None:
         """Re-index a stored article whose body a re-crawl changed (storage's update path)."""
