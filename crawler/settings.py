@@ -154,8 +154,9 @@ FRONTIER_POLL_INTERVAL = 0.1  # seconds between looks at the shared queue when i
 # so that a busy worker does not hoard what an idle one could download. 0: no limit.
 FRONTIER_MAX_UNPARSED = 4
 # Requests a worker takes from the shared queue per round trip (in flight from then on); 1 is
-# one round trip per request.
-FRONTIER_PREFETCH = 4
+# one round trip per request. 8: two workers ~5 % faster than with 4 (bench), 16 no better;
+# the engine takes them at once anyway (it keeps up to CONCURRENT_REQUESTS in its downloader).
+FRONTIER_PREFETCH = 8
 
 EXTENSIONS = {
     "pipelines.drops.DropStats": 90,  # drop/<reason> for every dropped item
