@@ -183,7 +183,9 @@ def test_a_killed_workers_requests_go_back_and_the_others_finish(tmp_path, sqlit
 def test_workers_exit_when_done_and_the_next_crawl_reads_the_list_pages_again(
     tmp_path, sqlite_url, redis_frontier
 ):
-    with PortalSimulator(big_sites(gkong_articles=12, gkong_per_page=5)) as sim:
+    # Slowed down like the other multi-worker crawls here: unslowed, this small crawl could be
+    # finished by one worker before the other had started (then a crawl of its own).
+    with PortalSimulator(big_sites(gkong_articles=12, gkong_per_page=5), delay=0.05) as sim:
         portals = sim.write_profiles(tmp_path / "portals.yaml")
         started = time.monotonic()
         wait_all(start_workers(2, sqlite_url, portals, redis_frontier.settings(), tmp_path),
