@@ -29,18 +29,26 @@ end
 return taken
 """
 
+# An in-flight entry (score, newline, request) back into the queue with its score, and out of
+# the in-flight hash: how GIVE_BACK and REAP both return a request.
+_REQUEUE = """
+local function requeue(inflight, queue, field, value)
+  local nl = string.find(value, '\\n', 1, true)
+  if nl then
+    redis.call('ZADD', queue, string.sub(value, 1, nl - 1), string.sub(value, nl + 1))
+  end
+  redis.call('HDEL', inflight, field)
+end
+"""
+
 # KEYS: inflight, queue. ARGV: in-flight fields of requests this worker took but never started.
 # Back into the queue with their score, for any worker; returns how many.
-GIVE_BACK = """
+GIVE_BACK = _REQUEUE + """
 local n = 0
 for i = 1, #ARGV do
   local value = redis.call('HGET', KEYS[1], ARGV[i])
   if value then
-    local nl = string.find(value, '\\n', 1, true)
-    if nl then
-      redis.call('ZADD', KEYS[2], string.sub(value, 1, nl - 1), string.sub(value, nl + 1))
-    end
-    redis.call('HDEL', KEYS[1], ARGV[i])
+    requeue(KEYS[1], KEYS[2], ARGV[i], value)
     n = n + 1
   end
 end
@@ -69,19 +77,14 @@ return {started and 1 or 0, redis.call('GET', KEYS[1])}
 
 # KEYS: workers, inflight, queue. Requests in flight with a worker that is dead (its heartbeat
 # expired) or gone (closed without finishing them) go back into the queue. Returns how many.
-REAP = _NOW + """
+REAP = _NOW + _REQUEUE + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local entries = redis.call('HGETALL', KEYS[2])
 local n = 0
 for i = 1, #entries, 2 do
   local worker = string.match(entries[i], '^(.*)#[^#]*$')
   if worker == nil or redis.call('ZSCORE', KEYS[1], worker) == false then
-    local value = entries[i + 1]
-    local nl = string.find(value, '\\n', 1, true)
-    if nl then
-      redis.call('ZADD', KEYS[3], string.sub(value, 1, nl - 1), string.sub(value, nl + 1))
-    end
-    redis.call('HDEL', KEYS[2], entries[i])
+    requeue(KEYS[2], KEYS[3], entries[i], entries[i + 1])
     n = n + 1
   end
 end
