@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import re
 import sqlite3
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -333,3 +334,31 @@ class DriverStatement:
                                       conn.dialect.loaded_dbapi.Error) from exc
         finally:
             cursor.close()
+
+
+# Multi-row statements: one statement for many rows or values instead of one per row (on
+# PostgreSQL each statement is a server round trip). Cached per shape: writing the text costs
+# more than looking it up.
+
+
+@functools.cache
+def values_statement(head: str, width: int, count: int, tail: str = "") -> DriverStatement:
+    """``<head> VALUES (:r0_0, ..), .., (:r<count-1>_0, ..) <tail>``, ``count`` rows of
+    ``width`` values each; bind them with ``value_params``."""
+    rows = ", ".join("(" + ", ".join(f":r{i}_{j}" for j in range(width)) + ")"
+                     for i in range(count))
+    return DriverStatement(f"{head} VALUES {rows} {tail}".rstrip())
+
+
+def value_params(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    return {f"r{i}_{j}": value for i, row in enumerate(rows) for j, value in enumerate(row)}
+
+
+@functools.cache
+def in_list_statement(head: str, count: int) -> DriverStatement:
+    """``<head> (:v0, .., :v<count-1>)``, for ``... IN``; bind them with ``list_params``."""
+    return DriverStatement(f"{head} ({', '.join(f':v{i}' for i in range(count))})")
+
+
+def list_params(values: Iterable[Any]) -> dict[str, Any]:
+    return {f"v{i}": value for i, value in enumerate(values)}

@@ -8,7 +8,6 @@ The index is handed in (``pipelines.dedup.DedupIndex``); this module only needs 
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
@@ -17,7 +16,15 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from crawler.items import ArticleItem, Tag
-from crawler.storage.engine import DriverStatement, make_engine, upgrade_database
+from crawler.storage.engine import (
+    DriverStatement,
+    in_list_statement,
+    list_params,
+    make_engine,
+    upgrade_database,
+    value_params,
+    values_statement,
+)
 from crawler.storage.models import Article, ArticleTag, utcnow
 
 logger = logging.getLogger(__name__)
@@ -44,28 +51,9 @@ _INSERT_ARTICLE = DriverStatement(
 )
 _DELETE_TAGS = ArticleTag.__table__.delete().where(
     ArticleTag.__table__.c.article_id == bindparam("article_id"))
-# Multi-row statements, one per batch (per 100 rows): on PostgreSQL a statement per row costs a
-# server round trip each, and a batch stores ~500 tag rows and brings dozens of new tag names.
+# A batch stores ~500 tag rows and brings dozens of new tag names: written with multi-row
+# statements (crawler.storage.engine.values_statement), at most this many rows each.
 _ROWS_PER_STATEMENT = 100
-
-
-@functools.cache
-def _insert_tags_sql(count: int) -> DriverStatement:
-    """New tag names; ON CONFLICT: SQLite >= 3.24 and PostgreSQL alike."""
-    rows = ", ".join(f"(:n{i}, :k{i})" for i in range(count))
-    return DriverStatement(f"INSERT INTO tags (name, kind) VALUES {rows} ON CONFLICT DO NOTHING")
-
-
-@functools.cache
-def _select_tags_sql(count: int) -> DriverStatement:
-    names = ", ".join(f":n{i}" for i in range(count))
-    return DriverStatement(f"SELECT id, name, kind FROM tags WHERE name IN ({names})")
-
-
-@functools.cache
-def _insert_article_tags_sql(count: int) -> DriverStatement:
-    rows = ", ".join(f"(:a{i}, :t{i}, :s{i})" for i in range(count))
-    return DriverStatement(f"INSERT INTO article_tags (article_id, tag_id, score) VALUES {rows}")
 
 
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:
@@ -220,10 +208,8 @@ class ArticleWriter:
             tag_rows[article_id] = self._tag_rows(article_id, item.tags)
         rows = [row for article_rows in tag_rows.values() for row in article_rows]
         for chunk in _chunks(rows):  # at the end of the batch: nothing in it reads them back
-            params: dict[str, Any] = {}
-            for i, (article_id, tag_id, score) in enumerate(chunk):
-                params[f"a{i}"], params[f"t{i}"], params[f"s{i}"] = article_id, tag_id, score
-            _insert_article_tags_sql(len(chunk)).execute(conn, params)
+            values_statement("INSERT INTO article_tags (article_id, tag_id, score)", 3,
+                             len(chunk)).execute(conn, value_params(chunk))
         return counts
 
     def _tag_rows(self, article_id: int, tags: Iterable[Tag]) -> list[tuple[int, int, float]]:
@@ -237,16 +223,14 @@ class ArticleWriter:
         """Ids of the batch's tags not seen yet: created if new, then read, a statement per
         100 names (keywords keep coming: new names are frequent enough to be on the hot path)."""
         missing = sorted(keys.difference(self._tag_ids))
-        for chunk in _chunks(missing):
-            params: dict[str, Any] = {}
-            for i, (name, kind) in enumerate(chunk):
-                params[f"n{i}"], params[f"k{i}"] = name, kind
-            _insert_tags_sql(len(chunk)).execute(conn, params)
+        for chunk in _chunks(missing):  # ON CONFLICT: SQLite >= 3.24 and PostgreSQL alike
+            values_statement("INSERT INTO tags (name, kind)", 2, len(chunk),
+                             "ON CONFLICT DO NOTHING").execute(conn, value_params(chunk))
         wanted = set(missing)
-        names = sorted({name for name, _ in missing})
-        for chunk in _chunks(names):
-            params = {f"n{i}": name for i, name in enumerate(chunk)}
-            for tag_id, name, kind in _select_tags_sql(len(chunk)).rows(conn, params):
+        for chunk in _chunks(sorted({name for name, _ in missing})):
+            statement = in_list_statement("SELECT id, name, kind FROM tags WHERE name IN",
+                                          len(chunk))
+            for tag_id, name, kind in statement.rows(conn, list_params(chunk)):
                 if (name, kind) in wanted:
                     self._tag_ids[(name, kind)] = int(tag_id)
 
