@@ -99,7 +99,9 @@ PORTAL_REQUEST_BUDGET = 20000
 PORTAL_CAUGHT_UP_PAGES = 2
 SECTION_WALKS_ENABLED = True
 PORTAL_ARTICLE_PRIORITY = 10  # queued articles before queued list pages (the next list page is
-# still requested before its articles: see PortalSpider.parse_list)
+# still requested before its articles: see PortalSpider.parse_list); on a shared frontier
+# (REDIS_URL) list pages go first instead, unless this is given with -s
+# (crawler/frontier/addon.py)
 
 # Pipelines, in the order of the data flow: normalize, attribution, dedup, tagging, storage.
 ITEM_PIPELINES = {

@@ -57,6 +57,9 @@ class StoragePipeline:
         self.retry_delay = settings.getfloat("STORAGE_CLOSE_RETRY_DELAY")
         self.probe_interval = max(0.1, settings.getfloat("STORAGE_PROBE_INTERVAL"))
         self.buffer: list[ArticleItem] = []
+        # When each buffered item came (monotonic): a stored batch tells the frontier that
+        # everything handed over up to its last item is in the database.
+        self._buffered_at: list[float] = []
         self.writer = ArticleWriter(
             settings, crawler.stats,
             DedupIndex.from_crawler(crawler) if settings.getbool("DEDUP_ENABLED") else None)
@@ -78,8 +81,12 @@ class StoragePipeline:
     def spider_idle(self) -> None:
         """Write the buffer when the crawl has nothing else to do: a worker of a shared crawl
         (crawler.frontier) waits idle for the others, its requests in flight until stored."""
-        if self.buffer and self._flushing is None:
+        if self._flushing is not None:
+            return
+        if self.buffer:
             self._start_flush()
+        else:  # everything handed over so far is written: requests finished since are free
+            self.crawler.signals.send_catch_log(items_stored, since=time.monotonic())
 
     @property
     def engine(self) -> Engine | None:
@@ -97,6 +104,7 @@ class StoragePipeline:
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         self.buffer.append(item)
+        self._buffered_at.append(time.monotonic())
         if len(self.buffer) >= self.batch_size and self._flushing is None:
             self._start_flush()
         # A database slower than the crawl: items wait here instead of filling memory.
@@ -171,6 +179,9 @@ class StoragePipeline:
         cut = time.monotonic()
         batch = self.buffer[: self.batch_size]
         del self.buffer[: self.batch_size]
+        came = self._buffered_at[: len(batch)]
+        del self._buffered_at[: len(batch)]
+        whole = not self.buffer  # the batch is all that had come by ``cut``
         run_id = getattr(self.spider, "crawl_run_id", None)
         try:
             done = await asyncio.to_thread(self.store.store, batch, run_id)
@@ -181,11 +192,17 @@ class StoragePipeline:
                              len(batch), first_line(exc))
         if self.store.away:
             self._start_probe()
+        if done:
+            # Batches are written in order, so every item that came before this batch's last
+            # written one (or before the cut, when the batch was all there was) is in the
+            # database or the spool now: the frontier releases their requests batch by batch,
+            # not only when the buffer happens to run empty.
+            since = cut if whole and done == len(batch) else came[done - 1]
+            self.crawler.signals.send_catch_log(items_stored, since=since)
         if done < len(batch):
             self.buffer[:0] = batch[done:]
+            self._buffered_at[:0] = came[done:]
             return False
-        if batch and not self.buffer:
-            self.crawler.signals.send_catch_log(items_stored, since=cut)
         return True
 
     def _start_probe(self) -> None:
@@ -212,6 +229,7 @@ class StoragePipeline:
             "storage: giving up on %d articles: neither the database nor the spool (%s) "
             "would take them", len(self.buffer), self.spool_dir)
         self.buffer.clear()
+        self._buffered_at.clear()
 
     async def _count_spooled(self) -> None:
         """What is left in the spool waits for the next run: the run failed to store it."""

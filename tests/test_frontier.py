@@ -24,6 +24,7 @@ from scrapy import FormRequest, Request
 from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
 
+from crawler.frontier.addon import FrontierAddon
 from crawler.frontier.queue import FrontierQueue
 from crawler.frontier.scheduler import FrontierScheduler
 from crawler.spiders.portal import PortalSpider
@@ -235,6 +236,23 @@ def test_without_redis_url_the_stock_scheduler_runs_and_redis_is_not_imported() 
     env["REDIS_URL"] = "redis://127.0.0.1:6379/9"
     scheduler, _ = settings_in_a_crawl_process(env).split()
     assert scheduler == "crawler.frontier.scheduler.FrontierScheduler"
+
+
+@pytest.mark.parametrize("redis_url, given, articles", [
+    ("", None, 10),  # one process: a list page's articles before the next list page
+    ("redis://127.0.0.1:6379/9", None, -10),  # shared: the walk first (list pages are 0)
+    ("redis://127.0.0.1:6379/9", "5", 5),  # the user's -s wins
+])
+def test_on_a_shared_frontier_the_walk_goes_ahead_of_the_articles(redis_url, given,
+                                                                   articles) -> None:
+    """Articles first would make every worker drain the shared queue before one of them
+    fetched the next list page, and all of them wait while it is parsed."""
+    settings = get_project_settings()
+    settings.set("REDIS_URL", redis_url, "cmdline")
+    if given is not None:
+        settings.set("PORTAL_ARTICLE_PRIORITY", given, "cmdline")
+    FrontierAddon().update_settings(settings)
+    assert settings.getint("PORTAL_ARTICLE_PRIORITY") == articles
 
 
 @pytest.mark.parametrize("args, name", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -132,6 +133,46 @@ def test_writes_are_batched(sqlite_url):
     feed(pipeline, *(item(n) for n in range(25)), close=True)
     assert len(commits) == 3  # 10 + 10 + the last 5 at close
     assert count(sqlite_url, "SELECT count(*) FROM articles") == 25
+
+
+def test_each_written_batch_vouches_for_every_item_that_came_before_its_last_one(sqlite_url):
+    """The shared frontier keeps a worker's requests in flight until storage says their items
+    are written (crawler.signals.items_stored). Under a steady stream of items the buffer is
+    never empty after a write, so that word has to come with every batch, or a crawl's
+    requests would all stay in flight until its end (and a killed worker's whole share would
+    be fetched again)."""
+    from crawler.signals import items_stored
+
+    pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=2)
+    release = threading.Event()
+    real_write = pipeline.writer.write
+
+    def held_write(batch, run_id):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return real_write(batch, run_id)
+
+    pipeline.writer.write = held_write  # type: ignore[method-assign]
+    said: list[float] = []
+    handover: list[float] = []
+    pipeline.crawler.signals.connect(lambda since: said.append(since), signal=items_stored,
+                                     weak=False)
+
+    async def run() -> None:
+        for n in range(5):  # batch 0-1 is written while 2, 3, 4 come in
+            handover.append(time.monotonic())
+            await pipeline.process_item(item(n))
+        release.set()
+        await pipeline.writes_done()
+        assert said, "no word after the first batches, items still coming"
+        # Items 0-3 (two batches) are written, item 4 waits in the buffer: the word covers
+        # the items handed over before item 3 was and stops short of item 4.
+        assert handover[3] <= said[-1] < handover[4]
+        pipeline.spider_idle()  # the crawl idles: the last item is written and vouched for
+        await pipeline.writes_done()
+        assert said[-1] >= handover[4]
+
+    asyncio.run(run())
+    assert count(sqlite_url, "SELECT count(*) FROM articles") == 5
 
 
 def test_a_database_outage_mid_crawl_spools_batches_at_once_and_replays_them_first(

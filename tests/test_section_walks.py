@@ -7,10 +7,18 @@ import asyncio
 import time
 from types import SimpleNamespace
 
+from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.runs.section_walks import STOP_END, SectionWalkRecorder, WalkReport
+from crawler.runs.section_walks import (
+    STOP_END,
+    SectionWalkRecorder,
+    WalkReport,
+    list_page_walked,
+)
+from crawler.spiders.portal import PortalSpider
 from crawler.storage.engine import make_engine, upgrade_database
+from tests.conftest import project_crawler
 from tests.test_crawl_incremental import walk_state
 
 SECTION = "http://a.test/news/"
@@ -61,3 +69,43 @@ def test_the_outcome_at_the_end_is_never_overtaken_by_a_progress_write(
     assert writes is not None
     writes.shutdown(wait=True)  # any write still under way has landed
     assert walk_state(sqlite_url) == {"caught_up": 1, "resume_depth": 0}
+
+
+def test_the_next_list_page_goes_out_at_once_and_its_articles_after_the_progress_write(
+    simulator, portals_file
+) -> None:
+    """On a shared frontier the worker that reads a list page is often not the one that
+    requested it, so the progress write starts only when the page is read, behind the storage
+    writers' lock. The walk must not wait for it page by page (the workers would run out of
+    requests); the page's articles must (an interrupted run resumes at least this deep)."""
+    crawler = project_crawler(PortalSpider, PORTALS_FILE=str(portals_file),
+                              DATABASE_URL="sqlite://")
+    spider = PortalSpider.from_crawler(crawler)
+    crawler.spider = spider
+    target = next(t for t in spider.targets if t.portal.key == "gkong")
+    spider.walks[target.key] = WalkReport(*target.key)
+    spider.known = None  # nothing stored yet: no lookup
+    site = simulator.server("gkong").site
+    response = HtmlResponse(url=target.section.url, body=site.pages[site.list_path].body,
+                            headers={"Content-Type": "text/html; charset=utf-8"})
+
+    async def run() -> None:
+        written = asyncio.Event()
+
+        async def slow_progress_write(**kwargs: object) -> None:
+            await written.wait()
+
+        crawler.signals.connect(slow_progress_write, signal=list_page_walked, weak=False)
+        output = spider.parse_list(response, target, 1)
+        # Waiting for the write here would wait forever: the write is held until later.
+        first = await asyncio.wait_for(output.__anext__(), 5)
+        assert first.callback == spider.parse_list  # page 2, while the write is under way
+        following = asyncio.ensure_future(output.__anext__())
+        await asyncio.sleep(0.1)
+        assert not following.done(), "an article was queued before the walk was recorded"
+        written.set()
+        article = await following
+        assert article.callback == spider.parse_article
+        await output.aclose()
+
+    asyncio.run(run())

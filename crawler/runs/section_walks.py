@@ -8,8 +8,8 @@ state (table ``section_walks``, migration 0005):
 
 - while a run walks, each list page it requests marks the section "not caught up" and raises
   ``resume_depth`` to that page; the write starts when the page is requested and is waited
-  for before the page's article links are followed, so a kill -9 leaves it behind before any
-  of those articles can be stored;
+  for before the page's article links are followed (not before the next list page is
+  requested), so a kill -9 leaves it behind before any of those articles can be stored;
 - a run that ends normally, whose walk reached the end of the section or
   ``PORTAL_CAUGHT_UP_PAGES`` pages in a row with nothing new, and that fetched and stored every
   article it found, marks the section caught up (``resume_depth`` 0);

@@ -157,9 +157,6 @@ class PortalSpider(scrapy.Spider):
         if encoding_hint is False:
             walk.stop = STOP_FAILED
             return
-        await self.crawler.signals.send_catch_log_async(
-            signal=list_page_walked, portal=target.portal.key, section_url=target.section.url,
-            page=page)
         self.crawler.stats.inc_value("portal/list_pages")
         self.crawler.stats.inc_value(f"portal/list_pages/{target.portal.key}")  # run_coverage
         links = list_page_links(
@@ -202,6 +199,14 @@ class PortalSpider(scrapy.Spider):
             walk.stop = stop
             logger.info("section %s / %s: walk ends at page %d (%s)", target.portal.key,
                         target.section.name, page, STOP_WORDS[stop])
+        # The walk's progress down to this page is in the database before any of its articles
+        # is queued (an interrupted run resumes at least this deep), but the next list page
+        # does not wait for that write: on a shared frontier the worker reading this page is
+        # often not the one that requested it, so the write starts only now, behind the
+        # storage writers' lock (SQLite), and the whole walk would wait for it page by page.
+        await self.crawler.signals.send_catch_log_async(
+            signal=list_page_walked, portal=target.portal.key, section_url=target.section.url,
+            page=page)
         for url in new:
             if url in self._requested:
                 continue
