@@ -26,5 +26,5 @@ class FrontierAddon:
         # the queue before one of them fetches the next list page, then all wait for it to be
         # parsed (bench/crawl_throughput.py, two workers: 3 % of the wall time). So here the
         # walk goes first, unless the user chose the order (-s, or a spider's settings).
-        if settings.getpriority("PORTAL_ARTICLE_PRIORITY") <= SETTINGS_PRIORITIES["project"]:
+        if (settings.getpriority("PORTAL_ARTICLE_PRIORITY") or 0) <= SETTINGS_PRIORITIES["project"]:
             settings.set("PORTAL_ARTICLE_PRIORITY", SHARED_ARTICLE_PRIORITY, "project")
