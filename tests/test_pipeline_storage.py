@@ -60,6 +60,20 @@ def close(pipeline: StoragePipeline) -> None:
     asyncio.run(pipeline.close_spider())
 
 
+def hold_writes(pipeline: StoragePipeline) -> threading.Event:
+    """Make the writer thread wait before each write until the returned event is set (a slow
+    or stalled database)."""
+    release = threading.Event()
+    real_write = pipeline.writer.write
+
+    def held_write(batch, run_id):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return real_write(batch, run_id)
+
+    pipeline.writer.write = held_write  # type: ignore[method-assign]
+    return release
+
+
 def count(url: str, sql: str) -> int:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -144,14 +158,7 @@ def test_each_written_batch_vouches_for_every_item_that_came_before_its_last_one
     from crawler.signals import items_stored
 
     pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=2)
-    release = threading.Event()
-    real_write = pipeline.writer.write
-
-    def held_write(batch, run_id):  # type: ignore[no-untyped-def]
-        release.wait(10)
-        return real_write(batch, run_id)
-
-    pipeline.writer.write = held_write  # type: ignore[method-assign]
+    release = hold_writes(pipeline)
     said: list[float] = []
     handover: list[float] = []
     pipeline.crawler.signals.connect(lambda since: said.append(since), signal=items_stored,
@@ -338,14 +345,7 @@ def test_a_slow_database_does_not_hold_up_the_crawl_until_the_backlog_is_full(sq
     """Writes happen in a thread: items go on while a batch is being written, and wait only
     once STORAGE_BACKLOG_BATCHES full batches are queued behind it (memory stays bounded)."""
     pipeline = open_pipeline(sqlite_url, STORAGE_BATCH_SIZE=2, STORAGE_BACKLOG_BATCHES=2)
-    release = threading.Event()
-    real_write = pipeline.writer.write
-
-    def slow_write(batch, run_id):  # type: ignore[no-untyped-def]
-        release.wait(10)
-        return real_write(batch, run_id)
-
-    pipeline.writer.write = slow_write  # type: ignore[method-assign]
+    release = hold_writes(pipeline)
     waited: list[int] = []
 
     async def run() -> None:
