@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from crawler.storage.engine import make_engine, upgrade_database
-from crawler.storage.models import CrawlRun, utcnow
+from crawler.storage.tables import crawl_runs as runs
+from crawler.storage.tables import utcnow
 from tests.conftest import ROOT, run_crawl
-
-runs = CrawlRun.__table__
 
 
 def one_line_error(result_log: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from crawler.storage.engine import make_engine, upgrade_database
-from crawler.storage.models import CrawlRun, RunCoverage, utcnow
+from crawler.storage.tables import crawl_runs, run_coverage, utcnow
 from simulator.server import PortalSimulator
 from tests.conftest import ROOT, run_crawl
 from tests.test_cli_portal import portal
@@ -28,18 +28,18 @@ def test_coverage_is_recorded_per_run_and_a_drop_fails_status(
     # Its recent history: runs whose articles all had an author (the old page template).
     with engine.begin() as conn:
         for days in (3, 2, 1):
-            run_id = conn.execute(CrawlRun.__table__.insert().values(
+            run_id = conn.execute(crawl_runs.insert().values(
                 portal=key, trigger="schedule", started_at=utcnow() - timedelta(days=days),
                 finished_at=utcnow() - timedelta(days=days), status="ok")
-                .returning(CrawlRun.__table__.c.id)).scalar_one()
-            conn.execute(RunCoverage.__table__.insert().values(
+                .returning(crawl_runs.c.id)).scalar_one()
+            conn.execute(run_coverage.insert().values(
                 run_id=run_id, portal=key, articles=10, title=1.0, published_at=1.0, author=1.0,
                 source=1.0, body=1.0, list_pages=2, article_links=10, yield_per_page=5.0,
                 recorded_at=utcnow()))
     assert run_crawl(url, portals_file, f"portal={key}").returncode == 0
     with engine.connect() as conn:
-        last = conn.execute(select(RunCoverage.__table__).where(RunCoverage.portal == key)
-                            .order_by(RunCoverage.run_id.desc())).first()
+        last = conn.execute(select(run_coverage).where(run_coverage.c.portal == key)
+                            .order_by(run_coverage.c.run_id.desc())).first()
     engine.dispose()
     assert last.articles > 0 and last.title == 1.0 and last.body > 0.5
     assert last.yield_per_page and last.yield_per_page > 0
@@ -59,7 +59,7 @@ def test_a_multi_portal_run_records_the_list_page_yield_of_each_portal(
     assert run_crawl(sqlite_url, portals_file).returncode == 0  # every portal, one run
     engine = make_engine(sqlite_url)
     with engine.connect() as conn:
-        rows = {r.portal: r for r in conn.execute(select(RunCoverage.__table__))}
+        rows = {r.portal: r for r in conn.execute(select(run_coverage))}
     engine.dispose()
     assert set(rows) == {s.site.key for s in simulator.servers}
     for row in rows.values():

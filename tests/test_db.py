@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Column, Integer, MetaData, Table, select, text
 from sqlalchemy.exc import IntegrityError
 
 from crawler.storage.engine import DriverStatement, make_engine
-from crawler.storage.models import UTCDateTime
+from crawler.storage.tables import UTCDateTime
 
 _INSERT = DriverStatement("INSERT INTO t (id, name) VALUES (:id, :name)")
 _SELECT = DriverStatement("SELECT id, name FROM t WHERE name = :name ORDER BY id")

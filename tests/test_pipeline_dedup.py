@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, event, insert, select, text
 from crawler.config.loading import project_settings
 from crawler.items import ArticleItem
 from crawler.storage.engine import DriverStatement, make_engine, upgrade_database
-from crawler.storage.models import Article
+from crawler.storage.tables import articles
 from pipelines.dedup import (
     DedupIndex,
     DedupPipeline,
@@ -260,8 +260,8 @@ def _close(pipeline: StoragePipeline) -> None:
 def _rows(database_url: str) -> dict[str, Any]:
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as conn:
-        rows = conn.execute(select(Article.url, Article.id, Article.duplicate_of,
-                                   Article.content_hash, Article.simhash)).all()
+        rows = conn.execute(select(articles.c.url, articles.c.id, articles.c.duplicate_of,
+                                   articles.c.content_hash, articles.c.simhash)).all()
     engine.dispose()
     return {row.url: row for row in rows}
 
@@ -365,8 +365,8 @@ def test_a_recrawled_body_can_be_reindexed(db_url: str) -> None:
     assert isinstance(index, DedupIndex)
     item = DedupPipeline(MIN_CHARS).process_item(_article("https://a.example/1", "a", BASE))
     with storage.engine.begin() as conn:
-        article_id = conn.execute(select(Article.id)).scalar_one()
-        conn.execute(Article.__table__.update().values(
+        article_id = conn.execute(select(articles.c.id)).scalar_one()
+        conn.execute(articles.update().values(
             body=BASE, content_hash=item.content_hash, simhash=item.simhash))
         index.refresh(conn, article_id, item)
     _store(storage, _article("https://b.example/1", "b", edited(BASE.splitlines(), {"drop": 1})))
@@ -430,7 +430,7 @@ def test_upgrade_backfills_bands_of_articles_stored_before_the_index(tmp_path: P
     upgrade_database(engine, "0001")
     simhash = fingerprint(BASE).simhash
     with engine.begin() as conn:
-        conn.execute(insert(Article).values(
+        conn.execute(insert(articles).values(
             url="https://a.example/1", portal="a", title="t", body=BASE, simhash=simhash,
             content_hash=content_hash(BASE), first_seen_at=_now(), last_seen_at=_now()))
     upgrade_database(engine)
@@ -441,7 +441,7 @@ def test_upgrade_backfills_bands_of_articles_stored_before_the_index(tmp_path: P
 
 
 def _now() -> Any:
-    from crawler.storage.models import utcnow
+    from crawler.storage.tables import utcnow
 
     return utcnow()
 

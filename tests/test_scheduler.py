@@ -29,14 +29,14 @@ from crawler.schedule.child import run_child
 from crawler.schedule.lease import Lease, crawl_leases
 from crawler.schedule.logfiles import prune
 from crawler.storage.engine import make_engine, upgrade_database
-from crawler.storage.models import CrawlRun, utcnow
+from crawler.storage.tables import crawl_runs as runs_table
+from crawler.storage.tables import utcnow
 from simulator.server import PortalSimulator
 from simulator.sites import build_autonet, build_gkong
 from tests.conftest import ROOT, TEST_SETTINGS
 
 SCHEDULER = ROOT / "scheduler.py"
 DOCS = ROOT / "README.md"
-runs_table = CrawlRun.__table__
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -55,3 +55,40 @@ def test_a_database_of_an_older_schema_is_still_migrated(backend_url: str) -> No
             == HEAD_REVISION
         conn.execute(text("SELECT drops FROM crawl_runs"))  # a column of 0007
     engine.dispose()
+
+
+def test_the_tables_the_crawl_writes_with_are_the_tables_the_migrations_build(
+    backend_url: str,
+) -> None:
+    """``crawler.storage.tables`` (what the crawl and the ORM classes use) and the migrations
+    (what a database really has) describe the same columns, types, keys and indexes; tables
+    that other modules own (search index, dedup keys, leases) are theirs to check."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from crawler.storage.tables import metadata
+
+    engine = make_engine(backend_url)
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                metadata)
+    engine.dispose()
+    ours = set(metadata.tables)
+    search_index = "ix_articles_text_trgm"  # PostgreSQL's search index (migration 0006)
+    mismatches = [d for d in diff if not (d[0] == "remove_table" and d[1].name not in ours)
+                  and not (d[0] == "remove_index" and (d[1].table.name not in ours
+                                                       or d[1].name == search_index))]
+    assert mismatches == []
+
+
+def test_the_crawl_does_not_load_the_orm() -> None:
+    """The crawl path is Core only: ``sqlalchemy.orm`` costs every worker's start-up ~60 ms."""
+    code = ("import sys\nimport crawler.commands.crawl, crawler.spiders.portal\n"
+            "import pipelines.storage, pipelines.dedup.pipeline, crawler.runs.coverage\n"
+            "import crawler.runs.section_walks, crawler.frontier.scheduler\n"
+            "print('sqlalchemy.orm' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, TextClause, bindparam, text
 
-from crawler.storage.models import UTCDateTime
+from crawler.storage.tables import UTCDateTime
 
 EXPORT_COLUMNS = ("id", "url", "portal", "section", "title", "published_at", "author", "source",
                   "source_url", "is_reprint", "duplicate_of", "first_seen_at", "body")

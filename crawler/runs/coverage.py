@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config.loading import with_defaults
 from crawler.storage.engine import make_engine
-from crawler.storage.models import Article, RunCoverage, utcnow
+from crawler.storage.tables import articles, run_coverage, utcnow
 
 logger = logging.getLogger(__name__)
 FIELDS = ("title", "published_at", "author", "source", "body")
@@ -31,7 +31,7 @@ FIELDS = ("title", "published_at", "author", "source", "body")
 
 def measure(engine: Engine, run_id: int, min_body: int) -> list[dict[str, Any]]:
     """One row of shares per portal for the articles stored by ``run_id``."""
-    a = Article.__table__
+    a = articles
 
     def share(condition: Any) -> Any:
         return func.avg(case((condition, 1.0), else_=0.0))
@@ -104,7 +104,7 @@ class CoverageRecorder:
                     "recorded_at": utcnow()})
             if values:
                 with engine.begin() as conn:
-                    conn.execute(RunCoverage.__table__.insert(), values)
+                    conn.execute(run_coverage.insert(), values)
         except SQLAlchemyError as exc:
             logger.error("cannot record the extraction coverage of run %s: %s", run_id, exc)
         finally:

@@ -17,14 +17,13 @@ from datetime import datetime
 import psutil
 from sqlalchemy import Engine, select, update
 
-from crawler.storage.models import CrawlRun, utcnow
+from crawler.storage.tables import crawl_runs as runs
+from crawler.storage.tables import utcnow
 
 MESSAGE = "process gone"
 # A scheduled run's row is created just before its child process starts (the child writes its
 # pid later), so the owner may start a little after started_at; a reused pid starts much later.
 START_SLACK_SECONDS = 120.0
-
-runs = CrawlRun.__table__
 
 
 def this_host() -> str:

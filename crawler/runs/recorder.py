@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crawler.config.loading import with_defaults
 from crawler.runs.liveness import identity
 from crawler.storage.engine import make_engine, upgrade_database
-from crawler.storage.models import CrawlRun, utcnow
+from crawler.storage.tables import crawl_runs, utcnow
 from crawler.storage.writer import first_line
 from pipelines.drops import drop_counts
 
@@ -102,13 +102,13 @@ class CrawlRunRecorder:
             with self.engine.begin() as conn:
                 if self.run_id is not None:
                     conn.execute(
-                        update(CrawlRun)
-                        .where(CrawlRun.id == self.run_id)
+                        update(crawl_runs)
+                        .where(crawl_runs.c.id == self.run_id)
                         .values(status="running", **worker)
                     )
                 else:
                     self.run_id = conn.execute(
-                        CrawlRun.__table__.insert()
+                        crawl_runs.insert()
                         .values(
                             portal=label,
                             trigger=self.trigger,
@@ -116,7 +116,7 @@ class CrawlRunRecorder:
                             status="running",
                             **worker,
                         )
-                        .returning(CrawlRun.__table__.c.id)
+                        .returning(crawl_runs.c.id)
                     ).scalar_one()
         except SQLAlchemyError as exc:
             logger.error("cannot record the crawl run in the database: %s", first_line(exc))
@@ -157,7 +157,8 @@ class CrawlRunRecorder:
             return
         try:
             with self.engine.begin() as conn:
-                conn.execute(update(CrawlRun).where(CrawlRun.id == self.run_id).values(**values))
+                conn.execute(
+                    update(crawl_runs).where(crawl_runs.c.id == self.run_id).values(**values))
         except SQLAlchemyError as exc:
             # The run cannot say how it ended: not a success, whatever it did (exit code 1).
             # Its row stays 'running' until the next start on this host marks it failed

@@ -36,13 +36,13 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from crawler.storage.engine import make_engine
-from crawler.storage.models import SectionWalk, utcnow
 from crawler.storage.outage import OutageLog
+from crawler.storage.tables import section_walks, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +86,9 @@ def load_resume_depths(database_url: str, sections: list[tuple[str, str]]) -> di
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(SectionWalk.portal, SectionWalk.section_url, SectionWalk.resume_depth,
-                       SectionWalk.caught_up)
-                .where(SectionWalk.portal.in_({p for p, _ in sections}))
+                select(section_walks.c.portal, section_walks.c.section_url,
+                       section_walks.c.resume_depth, section_walks.c.caught_up)
+                .where(section_walks.c.portal.in_({p for p, _ in sections}))
             ).all()
     except SQLAlchemyError as exc:
         logger.warning("cannot read how far sections were walked before (%s); walking as if "
@@ -194,11 +194,11 @@ class SectionWalkRecorder:
             self.outage.worked()
 
     def _record_outcome(self, report: WalkReport, caught_up: bool) -> None:
-        def outcome(row: SectionWalk) -> None:
-            row.last_depth = report.deepest
-            row.caught_up = caught_up
-            row.resume_depth = 0 if caught_up else max(
-                row.resume_depth or 0, report.deepest, report.resume_depth)
+        def outcome(row: dict[str, Any]) -> None:
+            row["last_depth"] = report.deepest
+            row["caught_up"] = caught_up
+            row["resume_depth"] = 0 if caught_up else max(
+                row["resume_depth"] or 0, report.deepest, report.resume_depth)
 
         if self.outage.away and self._closing:
             # Already failed in this close: one bounded wait, not one per section. The
@@ -220,25 +220,29 @@ class SectionWalkRecorder:
         """Read-modify-write of one row in one transaction, the row locked (``FOR UPDATE`` on
         PostgreSQL; SQLite's writer transactions are exclusive anyway): the workers of one
         crawl on a shared frontier record the same section at the same time, and a lost
-        update would lower ``resume_depth``."""
+        update would lower ``resume_depth``. The row is created first if missing, by an insert
+        that does nothing when another worker created it in the meantime, so that two first
+        walks of a section do not both insert it."""
         if self.engine is None:
             return
-        run_id = getattr(self.crawler.spider, "crawl_run_id", None)
-        with self.engine.begin() as conn, Session(bind=conn) as session:
-            row = session.get(SectionWalk, (portal, section_url), with_for_update=True)
-            if row is None:
-                row = SectionWalk(portal=portal, section_url=section_url, caught_up=False,
-                                  resume_depth=0, last_depth=0)
-                session.add(row)
+        key = (section_walks.c.portal == portal) & (section_walks.c.section_url == section_url)
+        with self.engine.begin() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(section_walks).values(
+                portal=portal, section_url=section_url, caught_up=False, resume_depth=0,
+                last_depth=0, updated_at=utcnow()).on_conflict_do_nothing())
+            row = dict(conn.execute(
+                select(section_walks.c.caught_up, section_walks.c.resume_depth,
+                       section_walks.c.last_depth).where(key).with_for_update()).one()._mapping)
             change(row)
-            row.last_run_id = run_id
-            row.updated_at = utcnow()
-            session.flush()
+            row["last_run_id"] = getattr(self.crawler.spider, "crawl_run_id", None)
+            row["updated_at"] = utcnow()
+            conn.execute(update(section_walks).where(key).values(**row))
 
 
-def _deeper(row: SectionWalk, page: int) -> None:
-    row.caught_up = False
-    row.resume_depth = max(row.resume_depth or 0, page)
+def _deeper(row: dict[str, Any], page: int) -> None:
+    row["caught_up"] = False
+    row["resume_depth"] = max(row["resume_depth"] or 0, page)
 
 
 def _why_not(report: WalkReport, reason: str, stored_all: bool) -> str:

@@ -14,7 +14,7 @@ import statistics
 from sqlalchemy import Engine, select
 
 from crawler.runs.coverage import FIELDS
-from crawler.storage.models import RunCoverage
+from crawler.storage.tables import run_coverage
 
 WINDOW = 5
 MIN_HISTORY = 2
@@ -25,11 +25,10 @@ MIN_ARTICLES = 3
 
 def coverage_drops(engine: Engine, portal: str) -> list[str]:
     """``["published_at 0.96→0.00", "yield 12.0→0.0"]`` for what dropped; empty when fine."""
-    table = RunCoverage.__table__
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(
-            select(table).where(table.c.portal == portal)
-            .order_by(table.c.run_id.desc()).limit(WINDOW + 1))]
+            select(run_coverage).where(run_coverage.c.portal == portal)
+            .order_by(run_coverage.c.run_id.desc()).limit(WINDOW + 1))]
     if len(rows) < MIN_HISTORY + 1:
         return []
     last, history = rows[0], rows[1:]

@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config.profiles import Portal, PortalRegistry, Schedule
-from crawler.storage.models import utcnow
+from crawler.storage.tables import utcnow
 
 # coalesce: fire times missed while the process was busy/suspended collapse into one run.
 # max_instances=1: a portal whose crawl outlasts its interval is not started twice here.

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Column, Engine, MetaData, String, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from crawler.storage.models import UTCDateTime, utcnow
+from crawler.storage.tables import UTCDateTime, utcnow
 
 metadata = MetaData()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from crawler.storage.models import utcnow
+from crawler.storage.tables import utcnow
 
 
 def run_log_path(logs_dir: Path, portal: str, run_id: int, when: datetime | None = None) -> Path:

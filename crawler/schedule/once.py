@@ -21,7 +21,7 @@ from crawler.schedule.lease import new_holder
 from crawler.schedule.options import SchedulerOptions
 from crawler.schedule.runner import PortalRunner, RunOutcome
 from crawler.schedule.service import recover
-from crawler.storage.models import utcnow
+from crawler.storage.tables import utcnow
 
 EXIT_OK, EXIT_FAILED, EXIT_SKIPPED = 0, 1, 3
 

@@ -16,12 +16,11 @@ from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
 
 from crawler.exitcodes import EXIT_FAILED
 from crawler.schedule.lease import crawl_leases
-from crawler.storage.models import CrawlRun, utcnow
+from crawler.storage.tables import crawl_runs as runs
+from crawler.storage.tables import utcnow
 
 TRIGGER = "schedule"
 FINAL_BAD = ("failed", "killed")
-
-runs = CrawlRun.__table__
 
 
 def create_running(engine: Engine, portal: str) -> int:

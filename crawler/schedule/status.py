@@ -17,7 +17,7 @@ from crawler.config.profiles import PortalRegistry
 from crawler.schedule import records
 from crawler.schedule.coverage_check import coverage_drops
 from crawler.schedule.jobs import period_seconds
-from crawler.storage.models import utcnow
+from crawler.storage.tables import utcnow
 
 OVERDUE_FACTOR = 2.0
 

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.storage.engine import make_engine
-from crawler.storage.models import Article
 from crawler.storage.outage import OutageLog
+from crawler.storage.tables import articles
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class KnownArticles:
             return set()
         try:
             with self._engine.connect() as conn:
-                rows = conn.execute(select(Article.url).where(Article.url.in_(urls)))
+                rows = conn.execute(select(articles.c.url).where(articles.c.url.in_(urls)))
                 stored = {row[0] for row in rows}
         except SQLAlchemyError as exc:
             self.outage.failed(f"cannot check stored URLs: {exc.__class__.__name__}",

@@ -25,7 +25,7 @@ from crawler.storage.engine import (
     value_params,
     values_statement,
 )
-from crawler.storage.models import Article, ArticleTag, utcnow
+from crawler.storage.tables import article_tags, articles, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +43,13 @@ class DuplicateIndex(Protocol):
 _PG_STORE_LOCK = 7_201_612  # pg_advisory_xact_lock key shared by every crawl process
 
 # Built once: building a SQLAlchemy statement per row cost more than executing it.
-_ARTICLE_COLUMNS = [c.name for c in Article.__table__.c if c.name != "id"]  # all given
+_ARTICLE_COLUMNS = [c.name for c in articles.c if c.name != "id"]  # all given
 _INSERT_ARTICLE = DriverStatement(
     f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) "
     f"VALUES ({', '.join(':' + name for name in _ARTICLE_COLUMNS)}) RETURNING id",
-    types={name: Article.__table__.c[name].type for name in _ARTICLE_COLUMNS},
+    types={name: articles.c[name].type for name in _ARTICLE_COLUMNS},
 )
-_DELETE_TAGS = ArticleTag.__table__.delete().where(
-    ArticleTag.__table__.c.article_id == bindparam("article_id"))
+_DELETE_TAGS = article_tags.delete().where(article_tags.c.article_id == bindparam("article_id"))
 # A batch stores ~500 tag rows and brings dozens of new tag names: written with multi-row
 # statements (crawler.storage.engine.values_statement), at most this many rows each.
 _ROWS_PER_STATEMENT = 100
@@ -167,7 +166,8 @@ class ArticleWriter:
         existing = {
             url: (article_id, old_hash)
             for url, article_id, old_hash in conn.execute(
-                select(Article.url, Article.id, Article.content_hash).where(Article.url.in_(urls))
+                select(articles.c.url, articles.c.id, articles.c.content_hash)
+                .where(articles.c.url.in_(urls))
             )
         }
         for item in batch:
@@ -177,7 +177,7 @@ class ArticleWriter:
             article_id, old_hash = existing.get(item.url, (None, None))
             refreshed = article_id is not None
             if article_id is not None:
-                conn.execute(update(Article).where(Article.id == article_id).values(**values))
+                conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
                 if old_hash != item.content_hash and self.index is not None:
                     # The body changed: its near-duplicate keys must follow.
                     self.index.refresh(conn, article_id, item)

@@ -32,7 +32,7 @@ from crawler.storage.engine import (
     value_params,
     values_statement,
 )
-from crawler.storage.models import Article
+from crawler.storage.tables import articles
 from pipelines.dedup.fingerprint import (
     _U64,
     Analysis,
@@ -54,7 +54,7 @@ dedup_keys = Table(
     _metadata,
     Column("band", SmallInteger, primary_key=True),
     Column("key", BigInteger, primary_key=True),
-    Column("article_id", Integer, ForeignKey(Article.__table__.c.id, ondelete="CASCADE"),
+    Column("article_id", Integer, ForeignKey(articles.c.id, ondelete="CASCADE"),
            primary_key=True),
 )
 

@@ -9,10 +9,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from crawler.storage.engine import make_engine
-from crawler.storage.models import Base
+from crawler.storage.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

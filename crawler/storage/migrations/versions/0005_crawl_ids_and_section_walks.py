@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from crawler.storage.models import UTCDateTime
+from crawler.storage.tables import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.exc import DBAPIError
 
-from crawler.storage.models import UTCDateTime
+from crawler.storage.tables import UTCDateTime
 
 revision = "0006"
 down_revision = "0005"
