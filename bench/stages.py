@@ -1,9 +1,10 @@
 """CPU per page of each stage of a crawl, on the pages bench/crawl_throughput.py serves.
 
 Runs each stage over the same articles in this process, as the crawl runs them, and prints
-the median milliseconds per article: decode, list-page links (per list page), extraction
-(decode + parse + fields), normalize, attribution, dedup fingerprint, tagging, and storage
-(batched writes with the dedup decision, into a fresh SQLite file).
+the median milliseconds per article: decode, list-page links (per list page), parse (lxml's
+parse of the UTF-8 page and the removal of scripts and styles), extraction (decode + parse +
+fields, all of it), normalize, attribution, dedup fingerprint, tagging, and storage (batched
+writes with the dedup decision, into a fresh SQLite file).
 
 Usage: ``python bench/stages.py [--articles N]``.
 """
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from scrapy.utils.test import get_crawler  # noqa: E402
 
 from crawler.extraction import decode_html, extract_response  # noqa: E402
+from crawler.extraction.dom import parse  # noqa: E402
 from crawler.extraction.links import list_page_links  # noqa: E402
 from crawler.items import ArticleItem  # noqa: E402
 from pipelines.attribution import AttributionPipeline  # noqa: E402
@@ -69,6 +71,7 @@ def main() -> None:
     per_call("list page links", lists, lambda pb: list_page_links(
         pb[1], None, base + pb[0], ("127.0.0.1:8000",), 1))
     per_call("decode", articles, lambda pb: decode_html(pb[1], None))
+    per_call("parse (lxml)", articles, lambda pb: parse(pb[1]))
     extracted = per_call("extract (all)", articles, lambda pb: extract_response(
         pb[1], None, base + pb[0], None, now)[0])
     items = [ArticleItem(url=base + p, fetched_url=base + p, portal="bench", portal_name="基准",

@@ -158,6 +158,8 @@ FRONTIER_MAX_UNPARSED = 4
 # Requests a worker takes from the shared queue per round trip (in flight from then on); 1 is
 # one round trip per request. 8: two workers ~5 % faster than with 4 (bench), 16 no better;
 # the engine takes them at once anyway (it keeps up to CONCURRENT_REQUESTS in its downloader).
+# When the worker queues a request that goes before some it has taken but not started (the
+# next list page), those go back to the queue, so the walk is not held up behind them.
 FRONTIER_PREFETCH = 8
 
 EXTENSIONS = {

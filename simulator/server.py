@@ -26,6 +26,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self.server.hits[self.path] += 1
+        self.server.order.append(self.path)
         self.server.referers[self.path] = self.headers.get("Referer")
         if self.server.delay:
             time.sleep(self.server.delay)  # a slower portal: crawls long enough to share
@@ -78,6 +79,7 @@ class _SiteServer(ThreadingHTTPServer):
         self.site = site
         self.delay = delay  # seconds before every answer
         self.hits: Counter[str] = Counter()
+        self.order: list[str] = []  # paths in the order they were requested
         self.referers: dict[str, str | None] = {}  # path -> Referer of its last request
         self.stopping = threading.Event()
 
@@ -128,6 +130,10 @@ class PortalSimulator:
 
     def hits(self, key: str) -> Counter[str]:
         return self.server(key).hits
+
+    def order(self, key: str) -> list[str]:
+        """The paths of one site in the order they were requested."""
+        return self.server(key).order
 
     def profiles(self, schedule: dict[str, object] | None = None) -> dict[str, object]:
         """A portals.yaml document pointing at the running sites."""

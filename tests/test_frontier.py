@@ -24,7 +24,6 @@ from scrapy import FormRequest, Request
 from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
 
-from crawler.frontier.addon import FrontierAddon
 from crawler.frontier.queue import FrontierQueue
 from crawler.frontier.scheduler import FrontierScheduler
 from crawler.spiders.portal import PortalSpider
@@ -238,21 +237,38 @@ def test_without_redis_url_the_stock_scheduler_runs_and_redis_is_not_imported() 
     assert scheduler == "crawler.frontier.scheduler.FrontierScheduler"
 
 
-@pytest.mark.parametrize("redis_url, given, articles", [
-    ("", None, 10),  # one process: a list page's articles before the next list page
-    ("redis://127.0.0.1:6379/9", None, -10),  # shared: the walk first (list pages are 0)
-    ("redis://127.0.0.1:6379/9", "5", 5),  # the user's -s wins
-])
-def test_on_a_shared_frontier_the_walk_goes_ahead_of_the_articles(redis_url, given,
-                                                                   articles) -> None:
+def fetch_order(tmp_path: Path, sqlite_url: str, settings: dict[str, str]) -> list[str]:
+    """The paths one crawl process fetched, in order, one request at a time (5 list pages of
+    8 articles)."""
+    site = build_gkong(n_articles=40, per_page=8)
+    with PortalSimulator([site]) as sim:
+        portals = sim.write_profiles(tmp_path / "portals.yaml")
+        done = run_crawl(sqlite_url, portals, f"portal={site.key}", settings={
+            "CONCURRENT_REQUESTS": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", **settings})
+        assert done.returncode == 0, done.log[-3000:]
+        return [p for p in sim.order(site.key) if p != "/robots.txt"]
+
+
+def walked_before(order: list[str], share: float) -> int:
+    """How many list pages were fetched before ``share`` of the articles."""
+    articles = [i for i, p in enumerate(order) if p.startswith("/news/20")]
+    cut = articles[int(len(articles) * share)]
+    return sum(1 for p in order[:cut] if "index" in p)
+
+
+def test_on_a_shared_frontier_the_walk_goes_ahead_of_the_articles(tmp_path, sqlite_url,
+                                                                   redis_frontier) -> None:
     """Articles first would make every worker drain the shared queue before one of them
-    fetched the next list page, and all of them wait while it is parsed."""
-    settings = get_project_settings()
-    settings.set("REDIS_URL", redis_url, "cmdline")
-    if given is not None:
-        settings.set("PORTAL_ARTICLE_PRIORITY", given, "cmdline")
-    FrontierAddon().update_settings(settings)
-    assert settings.getint("PORTAL_ARTICLE_PRIORITY") == articles
+    fetched the next list page, and all of them wait while it is parsed. One process keeps a
+    list page's articles ahead of the next list page (its queue is in memory)."""
+    shared = fetch_order(tmp_path, sqlite_url, redis_frontier.settings())
+    assert walked_before(shared, 0.25) == 5, shared
+    alone = fetch_order(tmp_path, f"sqlite:///{tmp_path / 'alone.db'}", {})
+    assert walked_before(alone, 0.25) <= 3, alone
+    # The order a user gives wins on a shared frontier too.
+    given = fetch_order(tmp_path, f"sqlite:///{tmp_path / 'given.db'}",
+                        redis_frontier.settings(PORTAL_ARTICLE_PRIORITY="10"))
+    assert walked_before(given, 0.25) <= 3, given
 
 
 @pytest.mark.parametrize("args, name", [

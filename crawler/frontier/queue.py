@@ -91,9 +91,12 @@ class FrontierQueue(PriorityQueue):
             )
         return [bool(pushed) for pushed in pipe.execute()]
 
-    def pop_into(self, inflight_key: str, fields: list[str]) -> list[tuple[str, bytes]]:
+    def pop_into(
+        self, inflight_key: str, fields: list[str]
+    ) -> list[tuple[str, float, bytes]]:
         """Take up to ``len(fields)`` best requests, best first, recorded in the in-flight
-        hash under those fields in order; (field, bytes) of each taken (decoded by the caller,
-        which drops the entry if they cannot be decoded)."""
+        hash under those fields in order; (field, score, bytes) of each taken (decoded by the
+        caller, which drops the entry if they cannot be decoded; lower scores go first)."""
         taken: list[bytes] = self._pop(keys=[self.key, inflight_key], args=fields) or []
-        return list(zip(fields, taken, strict=False))
+        return [(field, float(score), data)
+                for field, data, score in zip(fields, taken[0::2], taken[1::2], strict=False)]

@@ -93,8 +93,9 @@ class FrontierScheduler(Scheduler):
         self.keys: FrontierKeys | None = None
         self.crawl_id: str | None = None
         self._taken: dict[str, Request] = {}  # in-flight field -> the request being processed
-        # Taken from Redis (in flight under these fields) but not handed to the engine yet.
-        self._prefetched: deque[tuple[str, bytes]] = deque()
+        # Taken from Redis (in flight under these fields, with their scores) but not handed
+        # to the engine yet.
+        self._prefetched: deque[tuple[str, float, bytes]] = deque()
         self._to_push: list[tuple[Request, str]] = []  # (request, fingerprint) not in Redis yet
         self._push_call: Any = None  # the delayed call that sends them
         self._unstored: list[tuple[float, str]] = []  # (finished at, field) until stored
@@ -224,12 +225,18 @@ class FrontierScheduler(Scheduler):
         batch = self._to_push[:]
         results = self.queue.push_many(batch)
         del self._to_push[: len(batch)]
+        best = None
         for (request, _), queued in zip(batch, results, strict=True):
             if queued:
                 self.stats.inc_value("frontier/queued")
+                best = -request.priority if best is None else min(best, -request.priority)
             else:
                 self.df.log(request, self.spider)
                 self.stats.inc_value("frontier/filtered")
+        if best is not None and self._prefetched and best < max(s for _, s, _ in self._prefetched):
+            # A request that goes before some taken here (the next list page, behind up to
+            # FRONTIER_PREFETCH articles): they go back, so that the next take is in order.
+            self._give_back()
 
     def next_request(self) -> Request | None:
         assert self.keys is not None
@@ -245,7 +252,7 @@ class FrontierScheduler(Scheduler):
             self._prefetched.extend(self.queue.pop_into(self.keys.inflight, fields))
             if not self._prefetched:
                 return None
-        field, data = self._prefetched.popleft()
+        field, _, data = self._prefetched.popleft()
         try:
             request = self.queue._decode_request(data)
         except Exception:  # noqa: BLE001 - a request this code cannot read must not loop
@@ -280,7 +287,7 @@ class FrontierScheduler(Scheduler):
         the workers still running (kept in flight if Redis is away: reaped later)."""
         if not self._prefetched or self.keys is None:
             return
-        fields = [field for field, _ in self._prefetched]
+        fields = [field for field, _, _ in self._prefetched]
         given = int(self._give_back_script(keys=[self.keys.inflight, self.keys.queue],
                                            args=fields))
         self._prefetched.clear()

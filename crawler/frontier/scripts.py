@@ -17,16 +17,15 @@ return 1
 
 # KEYS: queue, inflight. ARGV: in-flight fields (<worker>#<token>), one per request wanted.
 # The best requests (as many as there are fields, or fewer), best first, each moved into the
-# in-flight hash under the next field with its score (to give it back unchanged).
+# in-flight hash under the next field with its score (to give it back unchanged); returns
+# request, score, request, score ...
 POP = """
 local top = redis.call('ZRANGE', KEYS[1], 0, #ARGV - 1, 'WITHSCORES')
-local taken = {}
 for i = 1, #top, 2 do
   redis.call('ZREM', KEYS[1], top[i])
   redis.call('HSET', KEYS[2], ARGV[(i + 1) / 2], top[i + 1] .. '\\n' .. top[i])
-  taken[#taken + 1] = top[i]
 end
-return taken
+return top
 """
 
 # An in-flight entry (score, newline, request) back into the queue with its score, and out of

@@ -79,7 +79,6 @@ class PortalSpider(scrapy.Spider):
 
     def _configure(self, settings: Any) -> None:
         self.default_max_pages = settings.getint("PORTAL_MAX_PAGES")
-        self.article_priority = settings.getint("PORTAL_ARTICLE_PRIORITY")
         self.caught_up_pages = max(1, settings.getint("PORTAL_CAUGHT_UP_PAGES"))
         self.max_body_bytes = settings.getint("DOWNLOAD_MAXSIZE")  # named in fault lines
         self.database_url: str = settings.get("DATABASE_URL")
@@ -213,13 +212,15 @@ class PortalSpider(scrapy.Spider):
             self._requested.add(url)
             # dont_filter: the spider dedupes article URLs itself (above), so that a redirect
             # loop reaches REDIRECT_MAX_TIMES and is reported instead of being silently
-            # swallowed by the dupefilter.
+            # swallowed by the dupefilter. The priority is read here, not when the spider is
+            # built: Scrapy builds the spider before the add-ons adjust the settings, and the
+            # frontier add-on changes this one (crawler/frontier/addon.py).
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
                 errback=self.on_error,
                 dont_filter=True,
-                priority=self.article_priority,
+                priority=self.settings.getint("PORTAL_ARTICLE_PRIORITY"),
                 cb_kwargs={"target": target},
                 meta={"page_kind": "article"},
             )
