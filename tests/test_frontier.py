@@ -418,3 +418,29 @@ def test_requests_a_worker_took_but_never_started_go_back_when_it_closes(
         assert crawler.stats.get_value("frontier/given_back") == 3
     finally:
         server.close()
+
+
+def test_a_joining_worker_fetches_nothing_before_its_spider_is_open(
+        portals_file, redis_frontier) -> None:
+    """The scheduler opens before the pipelines and the spider_opened handlers (the address
+    guard's exemptions, the robots.txt middleware's first look): its poll of the shared queue
+    must not start the engine early, even when other workers have queued requests."""
+    crawler = project_crawler(PortalSpider, PORTALS_FILE=str(portals_file),
+                              DATABASE_URL="sqlite://", **redis_frontier.settings())
+    spider = PortalSpider.from_crawler(crawler)
+    kicks: list[str] = []
+    nextcall = SimpleNamespace(schedule=lambda: kicks.append("next"))
+    crawler.engine = SimpleNamespace(_slot=SimpleNamespace(inprogress=set(), nextcall=nextcall),
+                                     scraper=None)
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    try:
+        scheduler.open(spider)
+        scheduler.queue.push_many([(Request("http://a.example/1", callback=spider.parse_article),
+                                    "")])  # another worker's request
+        scheduler._tick()
+        assert kicks == []  # the pipelines may still be opening
+        assert scheduler.next_request() is not None  # the engine asks: the spider is open
+        scheduler._tick()
+        assert kicks == ["next"]
+    finally:
+        scheduler.close("shutdown")

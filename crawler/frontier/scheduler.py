@@ -102,6 +102,7 @@ class FrontierScheduler(Scheduler):
         self._hold_for_storage = False
         self._serial = 0
         self._next_beat = 0.0
+        self._engine_asked = False  # the engine has asked for a request: the spider is open
         self._loop: LoopingCall | None = None
         self._heartbeat = server.register_script(scripts.HEARTBEAT)
         self._claim = server.register_script(scripts.CLAIM)
@@ -240,6 +241,7 @@ class FrontierScheduler(Scheduler):
 
     def next_request(self) -> Request | None:
         assert self.keys is not None
+        self._engine_asked = True
         self._reconcile()
         if self._cpu_bound():
             return None
@@ -367,9 +369,13 @@ class FrontierScheduler(Scheduler):
             logger.warning("frontier %s: Redis unavailable: %s", self.keys.name, exc)
             return
         # Other workers queue requests too: look at the queue again (the engine's own
-        # heartbeat comes every 5 s only).
+        # heartbeat comes every 5 s only). Not before the engine first asked for a request
+        # itself: the scheduler opens before the item pipelines and the spider_opened
+        # handlers, and a request fetched before those ran met middlewares not set up yet (a
+        # joining worker's robots.txt request was refused as a non-public address before the
+        # address guard exempted the portal, so robots.txt counted as missing: all allowed).
         slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None:
+        if slot is not None and self._engine_asked:
             slot.nextcall.schedule()
 
     def _spider_idle(self, spider: Any) -> None:

@@ -85,6 +85,11 @@ class AddressGuardMiddleware:
     def from_crawler(cls, crawler: Any) -> AddressGuardMiddleware:
         middleware = cls(crawler.stats)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        # Scrapy builds the spider before its middlewares: exempt its hosts now as well, so
+        # that no request can meet the guard first (a refused robots.txt request makes
+        # Scrapy's robots.txt middleware allow everything on that host, without a word).
+        if getattr(crawler, "spider", None) is not None:
+            middleware.spider_opened(crawler.spider)
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
