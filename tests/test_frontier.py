@@ -249,11 +249,9 @@ def fetch_order(tmp_path: Path, sqlite_url: str, settings: dict[str, str]) -> li
         return [p for p in sim.order(site.key) if p != "/robots.txt"]
 
 
-def walked_before(order: list[str], share: float) -> int:
-    """How many list pages were fetched before ``share`` of the articles."""
-    articles = [i for i, p in enumerate(order) if p.startswith("/news/20")]
-    cut = articles[int(len(articles) * share)]
-    return sum(1 for p in order[:cut] if "index" in p)
+def articles_before_the_last_list_page(order: list[str]) -> int:
+    last = max(i for i, p in enumerate(order) if "index" in p)
+    return sum(1 for p in order[:last] if p.startswith("/news/20"))
 
 
 def test_on_a_shared_frontier_the_walk_goes_ahead_of_the_articles(tmp_path, sqlite_url,
@@ -262,13 +260,13 @@ def test_on_a_shared_frontier_the_walk_goes_ahead_of_the_articles(tmp_path, sqli
     fetched the next list page, and all of them wait while it is parsed. One process keeps a
     list page's articles ahead of the next list page (its queue is in memory)."""
     shared = fetch_order(tmp_path, sqlite_url, redis_frontier.settings())
-    assert walked_before(shared, 0.25) == 5, shared
+    assert articles_before_the_last_list_page(shared) < 20, shared  # of 40; 3 seen here
     alone = fetch_order(tmp_path, f"sqlite:///{tmp_path / 'alone.db'}", {})
-    assert walked_before(alone, 0.25) <= 3, alone
+    assert articles_before_the_last_list_page(alone) > 20, alone  # 32 seen here
     # The order a user gives wins on a shared frontier too.
     given = fetch_order(tmp_path, f"sqlite:///{tmp_path / 'given.db'}",
                         redis_frontier.settings(PORTAL_ARTICLE_PRIORITY="10"))
-    assert walked_before(given, 0.25) <= 3, given
+    assert articles_before_the_last_list_page(given) > 20, given
 
 
 @pytest.mark.parametrize("args, name", [
