@@ -82,13 +82,15 @@ def test_the_tables_the_crawl_writes_with_are_the_tables_the_migrations_build(
     assert mismatches == []
 
 
-def test_the_crawl_does_not_load_the_orm() -> None:
-    """The crawl path is Core only: ``sqlalchemy.orm`` costs every worker's start-up ~60 ms."""
+def test_the_crawl_does_not_load_the_orm_or_postgresqls_dialect() -> None:
+    """The crawl path is Core only: ``sqlalchemy.orm`` costs every worker's start-up ~60 ms,
+    and a crawl into SQLite has no use for PostgreSQL's dialect (~25 ms)."""
     code = ("import sys\nimport crawler.commands.crawl, crawler.spiders.portal\n"
             "import pipelines.storage, pipelines.dedup.pipeline, crawler.runs.coverage\n"
             "import crawler.runs.section_walks, crawler.frontier.scheduler\n"
-            "print('sqlalchemy.orm' in sys.modules)")
+            "print('sqlalchemy.orm' in sys.modules, "
+            "'sqlalchemy.dialects.postgresql' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "False"
+    assert done.stdout.strip() == "False False"

@@ -37,10 +37,9 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.storage.engine import make_engine
+from crawler.storage.engine import conflict_insert, make_engine
 from crawler.storage.outage import OutageLog
 from crawler.storage.tables import section_walks, utcnow
 
@@ -227,8 +226,7 @@ class SectionWalkRecorder:
             return
         key = (section_walks.c.portal == portal) & (section_walks.c.section_url == section_url)
         with self.engine.begin() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            conn.execute(dialect.insert(section_walks).values(
+            conn.execute(conflict_insert(conn, section_walks).values(
                 portal=portal, section_url=section_url, caught_up=False, resume_depth=0,
                 last_depth=0, updated_at=utcnow()).on_conflict_do_nothing())
             row = dict(conn.execute(

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Engine, MetaData, String, Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from crawler.storage.engine import conflict_insert
 from crawler.storage.tables import UTCDateTime, utcnow
 
 metadata = MetaData()
@@ -65,13 +65,7 @@ class Lease:
         now = utcnow()
         values = {"portal": self.portal, "holder": self.holder, "acquired_at": now,
                   "expires_at": now + self.ttl, "heartbeat_at": now}
-        dialect = self.engine.dialect.name
-        if dialect == "postgresql":
-            stmt = postgresql.insert(crawl_leases).values(**values)
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(crawl_leases).values(**values)
-        else:  # pragma: no cover - the project supports SQLite and PostgreSQL
-            raise NotImplementedError(f"no atomic lease for {dialect}")
+        stmt = conflict_insert(self.engine, crawl_leases).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[crawl_leases.c.portal],
             set_={k: stmt.excluded[k] for k in ("holder", "acquired_at", "expires_at",

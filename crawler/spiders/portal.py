@@ -206,21 +206,22 @@ class PortalSpider(scrapy.Spider):
         await self.crawler.signals.send_catch_log_async(
             signal=list_page_walked, portal=target.portal.key, section_url=target.section.url,
             page=page)
+        # Read here, not when the spider is built: Scrapy builds the spider before the add-ons
+        # adjust the settings, and the frontier add-on changes this one (crawler/frontier).
+        priority = self.settings.getint("PORTAL_ARTICLE_PRIORITY")
         for url in new:
             if url in self._requested:
                 continue
             self._requested.add(url)
             # dont_filter: the spider dedupes article URLs itself (above), so that a redirect
             # loop reaches REDIRECT_MAX_TIMES and is reported instead of being silently
-            # swallowed by the dupefilter. The priority is read here, not when the spider is
-            # built: Scrapy builds the spider before the add-ons adjust the settings, and the
-            # frontier add-on changes this one (crawler/frontier/addon.py).
+            # swallowed by the dupefilter.
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
                 errback=self.on_error,
                 dont_filter=True,
-                priority=self.settings.getint("PORTAL_ARTICLE_PRIORITY"),
+                priority=priority,
                 cb_kwargs={"target": target},
                 meta={"page_kind": "article"},
             )
