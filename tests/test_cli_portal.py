@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from alembic import command
 from sqlalchemy import text
 
-from crawler.storage.engine import make_engine, upgrade_database
+from crawler.storage.engine import alembic_config, make_engine, upgrade_database
 from tests.conftest import ROOT, run_crawl
 
 PORTAL = ROOT / ".venv" / "bin" / "portal"
@@ -83,6 +84,37 @@ def test_search_index_is_backfilled_and_kept_current_by_triggers(sqlite_url: str
     engine.dispose()
     assert "新文章" in portal("search", "伺服电机", url=sqlite_url).stdout
     assert portal("search", "节能改造", url=sqlite_url).stdout == ""
+
+
+def test_the_search_index_merges_eight_segments_at_a_time_and_stays_whole(
+    sqlite_url: str,
+) -> None:
+    """Migration 0008: cheaper indexing for a crawl that writes all day (fewer rewrites of each
+    trigram), and every article still found, first batch and last, through many segments."""
+    engine = make_engine(sqlite_url)
+    upgrade_database(engine)
+    automerge = text("SELECT v FROM articles_fts_config WHERE k = 'automerge'")
+    insert = text("INSERT INTO articles (url, portal, title, body, is_reprint, first_seen_at, "
+                  "last_seen_at) VALUES (:u, 'p', :t, :b, 0, '2026-12-01 00:00:00', "
+                  "'2026-12-01 00:00:00')")
+    with engine.begin() as conn:
+        assert conn.execute(automerge).scalar_one() == 8
+    for batch in range(40):  # a transaction per storage batch: a new segment each time
+        with engine.begin() as conn:
+            conn.execute(insert, [{"u": f"http://a/{batch}/{k}", "t": f"第{batch}批{k}号",
+                                   "b": f"批次{batch:03d}的伺服电机报道{k}"} for k in range(5)])
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')"))
+    engine.dispose()
+    assert "第0批" in portal("search", "批次000", url=sqlite_url).stdout
+    assert "第39批" in portal("search", "批次039", url=sqlite_url).stdout
+    engine = make_engine(sqlite_url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+        assert conn.execute(automerge).scalar_one() == 4  # FTS5's own default again
+    engine.dispose()
 
 
 def test_bad_database_url_is_one_line_and_exit_2() -> None:

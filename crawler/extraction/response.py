@@ -1,4 +1,4 @@
-"""Bytes of a downloaded page in, fields out: one picklable call for a worker process."""
+"""Bytes of a downloaded page in, fields out: what the spider calls for each article page."""
 
 from __future__ import annotations
 

@@ -314,9 +314,6 @@ def analyse(body: str, min_chars: int) -> Analysis:
     return Analysis(fp.content_hash, fp.simhash, keys, shingles, min_chars)
 
 
-# Analyses done in a worker by DedupPipeline, for the index in storage a few items later (the
-# same process): url -> (the body analysed, its analysis). Bounded: items dropped between the
-
 # same_story's defaults: the project's DEDUP_* settings (crawler/settings.py), which tests and
 # tuning scripts compare against without a crawler.
 SAME_STORY_DISTANCE = 24

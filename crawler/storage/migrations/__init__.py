@@ -5,4 +5,4 @@ without importing Alembic (``crawler.storage.engine.upgrade_database``); a test 
 against Alembic's own idea of the head, so a new migration cannot be forgotten here.
 """
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
