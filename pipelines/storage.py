@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -37,6 +37,14 @@ from crawler.storage.writer import ArticleWriter, first_line
 from pipelines.dedup import DedupIndex
 
 logger = logging.getLogger(__name__)
+
+
+class Waiting(NamedTuple):
+    """A buffered item and when it came (monotonic): a stored batch tells the frontier that
+    everything handed over up to its last item is in the database."""
+
+    item: ArticleItem
+    came: float
 
 
 class StoragePipeline:
@@ -56,10 +64,7 @@ class StoragePipeline:
         self.retry_attempts = settings.getint("STORAGE_CLOSE_RETRIES")
         self.retry_delay = settings.getfloat("STORAGE_CLOSE_RETRY_DELAY")
         self.probe_interval = max(0.1, settings.getfloat("STORAGE_PROBE_INTERVAL"))
-        self.buffer: list[ArticleItem] = []
-        # When each buffered item came (monotonic): a stored batch tells the frontier that
-        # everything handed over up to its last item is in the database.
-        self._buffered_at: list[float] = []
+        self.buffer: list[Waiting] = []
         self.writer = ArticleWriter(
             settings, crawler.stats,
             DedupIndex.from_crawler(crawler) if settings.getbool("DEDUP_ENABLED") else None)
@@ -103,8 +108,7 @@ class StoragePipeline:
             self._start_flush()
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
-        self.buffer.append(item)
-        self._buffered_at.append(time.monotonic())
+        self.buffer.append(Waiting(item, time.monotonic()))
         if len(self.buffer) >= self.batch_size and self._flushing is None:
             self._start_flush()
         # A database slower than the crawl: items wait here instead of filling memory.
@@ -177,10 +181,9 @@ class StoragePipeline:
         """Store or spool a batch in a thread (an empty one: only replay the spool); what
         could not be taken care of goes back to the buffer's head, so the order is kept."""
         cut = time.monotonic()
-        batch = self.buffer[: self.batch_size]
+        waiting = self.buffer[: self.batch_size]
         del self.buffer[: self.batch_size]
-        came = self._buffered_at[: len(batch)]
-        del self._buffered_at[: len(batch)]
+        batch = [w.item for w in waiting]
         whole = not self.buffer  # the batch is all that had come by ``cut``
         run_id = getattr(self.spider, "crawl_run_id", None)
         try:
@@ -197,11 +200,10 @@ class StoragePipeline:
             # written one (or before the cut, when the batch was all there was) is in the
             # database or the spool now: the frontier releases their requests batch by batch,
             # not only when the buffer happens to run empty.
-            since = cut if whole and done == len(batch) else came[done - 1]
+            since = cut if whole and done == len(batch) else waiting[done - 1].came
             self.crawler.signals.send_catch_log(items_stored, since=since)
         if done < len(batch):
-            self.buffer[:0] = batch[done:]
-            self._buffered_at[:0] = came[done:]
+            self.buffer[:0] = waiting[done:]
             return False
         return True
 
@@ -229,7 +231,6 @@ class StoragePipeline:
             "storage: giving up on %d articles: neither the database nor the spool (%s) "
             "would take them", len(self.buffer), self.spool_dir)
         self.buffer.clear()
-        self._buffered_at.clear()
 
     async def _count_spooled(self) -> None:
         """What is left in the spool waits for the next run: the run failed to store it."""

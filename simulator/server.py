@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +18,8 @@ import yaml
 
 from simulator import hostile
 from simulator.sites import Site, build_all
+
+ORDER_KEPT = 100_000
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -79,7 +81,9 @@ class _SiteServer(ThreadingHTTPServer):
         self.site = site
         self.delay = delay  # seconds before every answer
         self.hits: Counter[str] = Counter()
-        self.order: list[str] = []  # paths in the order they were requested
+        # Paths in the order they were requested, the latest ORDER_KEPT: a demo server
+        # runs until interrupted, and keeping every request would grow without end.
+        self.order: deque[str] = deque(maxlen=ORDER_KEPT)
         self.referers: dict[str, str | None] = {}  # path -> Referer of its last request
         self.stopping = threading.Event()
 
@@ -132,8 +136,8 @@ class PortalSimulator:
         return self.server(key).hits
 
     def order(self, key: str) -> list[str]:
-        """The paths of one site in the order they were requested."""
-        return self.server(key).order
+        """The paths of one site in the order they were requested (the latest ORDER_KEPT)."""
+        return list(self.server(key).order)
 
     def profiles(self, schedule: dict[str, object] | None = None) -> dict[str, object]:
         """A portals.yaml document pointing at the running sites."""
