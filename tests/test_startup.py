@@ -33,8 +33,13 @@ def test_switched_off_components_are_not_even_imported_and_the_rest_are_stock() 
     assert result["modules"] == []  # cookies middleware (tldextract), remote control (aiohttp)
     loaded = result["loaded"]
     stock_middlewares = set(default_settings.DOWNLOADER_MIDDLEWARES_BASE) - {
-        "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"}
+        "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+        # replaced by its subclass, which skips pages that cannot refresh
+        "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware",
+    }
     assert stock_middlewares <= set(loaded["DOWNLOADER_MIDDLEWARES"])
+    assert "crawler.middlewares.meta_refresh.CheapMetaRefreshMiddleware" in \
+        loaded["DOWNLOADER_MIDDLEWARES"]
     assert set(default_settings.SPIDER_MIDDLEWARES_BASE) <= set(loaded["SPIDER_MIDDLEWARES"])
     stock_extensions = set(default_settings.EXTENSIONS_BASE) - {
         "scrapy.extensions.remote_control.RemoteControl",
