@@ -34,7 +34,7 @@ def cannot_refresh(body: bytes) -> bool:
 class CheapMetaRefreshMiddleware(MetaRefreshMiddleware):
     """``MetaRefreshMiddleware`` that skips the pages that cannot refresh (see the module)."""
 
-    def process_response(  # type: ignore[override]
+    def process_response(
         self, request: Request, response: Response, spider: Any = None
     ) -> Request | Response:
         if isinstance(response, HtmlResponse) and cannot_refresh(response.body):
