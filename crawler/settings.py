@@ -187,6 +187,7 @@ PROGRESS_INTERVAL = 30.0
 # (crawler.extensions.gc_tuning).
 GC_FREEZE = True
 GC_THRESHOLD = [5000, 20, 20]  # gc.set_threshold; empty keeps Python's (700, 10, 10)
+GC_FREEZE_AT_EXIT = True  # no collector walks over every object while the process exits
 COVERAGE_ENABLED = True
 COVERAGE_MIN_BODY_CHARS = 200  # a shorter body counts as not extracted
 CRAWLRUN_TRIGGER = os.environ.get("CRAWL_TRIGGER", "manual")  # the scheduler passes 'schedule'

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
+import textwrap
 import weakref
 from collections.abc import Iterator
 
@@ -69,6 +72,46 @@ def test_switched_off_it_leaves_the_collector_alone(restored_gc: None) -> None:
     GcTuning.from_crawler(crawler).spider_opened()
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+
+
+_EXIT_PROBE = textwrap.dedent("""
+    import logging, sys
+    from scrapy.utils.test import get_crawler
+    from crawler.extensions.gc_tuning import GcTuning
+
+    class Cycle:
+        def __del__(self):
+            print("cycle collected at exit", flush=True)
+
+    logging.basicConfig(stream=sys.stderr, format="%(message)s")
+    settings = {} if sys.argv[1] == "default" else {"GC_FREEZE_AT_EXIT": False}
+    GcTuning.from_crawler(get_crawler(settings_dict=settings))
+    GcTuning.from_crawler(get_crawler(settings_dict=settings))  # a second crawl, same process
+    a, b = Cycle(), Cycle()
+    a.other, b.other = b, a  # garbage only a collection would find
+    del a, b
+    logging.getLogger("probe").warning("last log line")
+    sys.exit(3)
+""")
+
+
+def _exit_probe(mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", _EXIT_PROBE, mode], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_a_crawl_process_exits_without_walking_its_objects_again() -> None:
+    done = _exit_probe("default")
+    assert "cycle collected at exit" not in done.stdout, "the exit collection still ran"
+    # Exit is otherwise unchanged: its status, and the log handlers flushed.
+    assert done.returncode == 3
+    assert done.stderr.strip().endswith("last log line")
+
+
+def test_with_freezing_at_exit_off_the_exit_collection_runs() -> None:
+    done = _exit_probe("off")
+    assert done.stdout.count("cycle collected at exit") == 2
+    assert done.returncode == 3
 
 
 @pytest.mark.parametrize(

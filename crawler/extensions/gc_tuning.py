@@ -18,6 +18,16 @@ Cyclic garbage is still collected, just in bigger, rarer batches: the peak memor
 unfrozen and the thresholds restored, so a process that runs several crawls (a script with
 ``CrawlerProcess``) never keeps the garbage of one crawl frozen through the next.
 
+At interpreter exit everything is frozen again (``GC_FREEZE_AT_EXIT``): Python's finalization
+runs full collections over every object left, and then over what clearing the modules sets
+free, only to return memory the operating system takes back anyway. That cost 0.18 s of CPU
+in a bare Scrapy process and 0.35 s in a crawl process (empty crawls, 6 paired runs), a
+tenth of a short crawl's CPU, paid again by every worker on a shared frontier. Exit itself is
+unchanged: ``atexit`` handlers (logging's flush among them) run, modules are finalized,
+standard streams are flushed; only the collector's walks, and the ``__del__`` of objects
+still caught in reference cycles (which Python never promises to run at exit), are skipped.
+Everything the crawl writes is closed when the spider closes, before exit.
+
 With freezing on, the collector also pauses from the moment the extension is built until the
 spider opens: loading the middlewares and pipelines (their imports, the tagger's tables, the
 database) allocates ~100,000 long-lived objects and set off young and full collections that
@@ -26,6 +36,7 @@ walked them again and again for nothing: almost none of them are garbage.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 from typing import Any
@@ -60,12 +71,16 @@ def parse_threshold(value: Any) -> tuple[int, ...] | None:
 class GcTuning:
     """Extension: freezes the start-up objects and sets ``GC_THRESHOLD`` when the spider opens.
 
-    ``GC_FREEZE`` (default True) and ``GC_THRESHOLD`` (default 5000,20,20) switch each part.
+    ``GC_FREEZE`` (default True), ``GC_THRESHOLD`` (default 5000,20,20) and
+    ``GC_FREEZE_AT_EXIT`` (default True) switch each part.
     """
 
-    def __init__(self, freeze: bool, threshold: tuple[int, ...] | None) -> None:
+    def __init__(
+        self, freeze: bool, threshold: tuple[int, ...] | None, freeze_at_exit: bool = False
+    ) -> None:
         self.freeze = freeze
         self.threshold = threshold
+        self.freeze_at_exit = freeze_at_exit
         self._before: tuple[int, ...] | None = None  # thresholds to restore on close
         self._paused = False  # the collector is off for the start-up, by this extension
 
@@ -73,7 +88,12 @@ class GcTuning:
     def from_crawler(cls, crawler: Any) -> GcTuning:
         settings = crawler.settings
         threshold = parse_threshold(settings.get("GC_THRESHOLD", list(DEFAULT_THRESHOLD)))
-        extension = cls(settings.getbool("GC_FREEZE", True), threshold)
+        extension = cls(settings.getbool("GC_FREEZE", True), threshold,
+                        settings.getbool("GC_FREEZE_AT_EXIT", True))
+        if extension.freeze_at_exit:
+            # Once per process, however many crawls it runs.
+            atexit.unregister(gc.freeze)
+            atexit.register(gc.freeze)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         # A crawl that fails before its spider opens must not leave the collector off.
