@@ -7,6 +7,7 @@ portals until interrupted and writes a profile file pointing at them.
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 import time
 from collections import Counter, deque
@@ -20,6 +21,9 @@ from simulator import hostile
 from simulator.sites import Site, build_all
 
 ORDER_KEPT = 100_000
+_STOP_WAIT = 5.0  # seconds
+
+logger = logging.getLogger(__name__)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -101,7 +105,7 @@ class PortalSimulator:
         port_list = list(ports) if ports is not None else [0] * len(self.sites)
         self.servers = [_SiteServer(site, port, delay) for site, port in zip(self.sites, port_list,
                                                                               strict=True)]
-        self.threads: list[threading.Thread] = []
+        self._serving: dict[_SiteServer, threading.Thread] = {}  # server -> its loop's thread
 
     def __enter__(self) -> PortalSimulator:
         self.start()
@@ -115,12 +119,24 @@ class PortalSimulator:
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                       daemon=True)
             thread.start()
-            self.threads.append(thread)
+            self._serving[server] = thread
 
     def stop(self) -> None:
+        """Stop serving, without ever waiting forever: ``shutdown()`` blocks until the serving
+        loop acknowledges, so it is only asked of a loop that is still running, and waited for
+        a bounded time (a test suite that hangs in a teardown is worse than one that fails)."""
         for server in self.servers:
-            server.stopping.set()
-            server.shutdown()
+            server.stopping.set()  # requests held open (hang, slow) give up first
+        for server in self.servers:
+            thread = self._serving.pop(server, None)
+            if thread is not None and thread.is_alive():
+                stopper = threading.Thread(target=server.shutdown, daemon=True)
+                stopper.start()
+                stopper.join(_STOP_WAIT)
+                thread.join(_STOP_WAIT)
+                if thread.is_alive():
+                    logger.warning("simulator: %s did not stop serving within %.0f s",
+                                   server.site.key, _STOP_WAIT)
             server.server_close()
 
     def server(self, key: str) -> _SiteServer:
