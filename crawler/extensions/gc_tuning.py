@@ -75,12 +75,9 @@ class GcTuning:
     ``GC_FREEZE_AT_EXIT`` (default True) switch each part.
     """
 
-    def __init__(
-        self, freeze: bool, threshold: tuple[int, ...] | None, freeze_at_exit: bool = False
-    ) -> None:
+    def __init__(self, freeze: bool, threshold: tuple[int, ...] | None) -> None:
         self.freeze = freeze
         self.threshold = threshold
-        self.freeze_at_exit = freeze_at_exit
         self._before: tuple[int, ...] | None = None  # thresholds to restore on close
         self._paused = False  # the collector is off for the start-up, by this extension
 
@@ -88,10 +85,9 @@ class GcTuning:
     def from_crawler(cls, crawler: Any) -> GcTuning:
         settings = crawler.settings
         threshold = parse_threshold(settings.get("GC_THRESHOLD", list(DEFAULT_THRESHOLD)))
-        extension = cls(settings.getbool("GC_FREEZE", True), threshold,
-                        settings.getbool("GC_FREEZE_AT_EXIT", True))
-        if extension.freeze_at_exit:
-            # Once per process, however many crawls it runs.
+        extension = cls(settings.getbool("GC_FREEZE", True), threshold)
+        if settings.getbool("GC_FREEZE_AT_EXIT", True):
+            # A process-wide exit hook, registered once however many crawls the process runs.
             atexit.unregister(gc.freeze)
             atexit.register(gc.freeze)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
