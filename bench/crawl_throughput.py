@@ -24,7 +24,9 @@ for each mode, and the ratios against ``bare`` (targets: full >= 0.5x, 2 workers
 peak RSS <= 200 MB per process). ``bench/stages.py`` splits the CPU by pipeline stage.
 
 Usage: ``python bench/crawl_throughput.py [--articles N] [--rounds R]``; each mode runs R
-times, alternating, and the best round of each is compared (a shared machine's speed drifts).
+times, alternating, each run right after a bare crawl of its own. Reported: the best run of
+each mode, and each mode's ratio to the bare crawl just before it (median and range over the
+rounds), the steadier figure on a shared machine whose speed drifts within seconds.
 """
 
 from __future__ import annotations
@@ -329,10 +331,11 @@ def main() -> None:
             env = process_env()
             pages = len(paths)
             results: dict[str, list[Figures]] = {}
+            ran: list[tuple[int, Figures]] = []  # (round, figures) in the order they ran
+            paired: dict[str, list[float]] = {}  # mode -> its ratio to the bare run before it
             with_redis = redis_answers(redis_url)
             with_pg = "postgres" in args.databases
             for round_ in range(args.rounds):
-                results.setdefault("bare", []).append(bare(urls_file, pages, env))
                 runs: list[tuple[str, str, int]] = [("full", "sqlite", 1)]
                 if with_redis:
                     runs.append(("2 workers", "sqlite", 2))
@@ -340,6 +343,12 @@ def main() -> None:
                     runs += [("full, PG", "postgres", 1)] + (
                         [("2 workers, PG", "postgres", 2)] if with_redis else [])
                 for mode, database, workers in runs:
+                    # The baseline runs right before each mode: the machine's speed drifts
+                    # within a round (bare alone: 4.4-6.5 s in one run), and a bare crawl a
+                    # minute earlier would measure the drift as much as the crawl.
+                    before = bare(urls_file, pages, env)
+                    results.setdefault("bare", []).append(before)
+                    ran.append((round_, before))
                     log = work / "access.log"
                     log.write_text("")
                     os.kill(nginx.pid, 10)  # SIGUSR1: reopen the access log
@@ -361,33 +370,34 @@ def main() -> None:
                     assert figures.stored == args.articles, \
                         f"{mode}: stored {figures.stored} of {args.articles}"
                     results.setdefault(mode, []).append(figures)
+                    ran.append((round_, figures))
+                    if figures.last_stored:
+                        paired.setdefault(mode, []).append(
+                            figures.pages / figures.last_stored / before.rate)
         finally:
             nginx.terminate()
             nginx.wait()
-    report(results, args.articles, pages, args.rounds)
+    report(results, ran, paired, args.articles, pages, args.rounds)
     if "2 workers" not in results:
         print(f"(2 workers not measured: no Redis answering at {redis_url})")
 
 
-def report(results: dict[str, list[Figures]], articles: int, pages: int, rounds: int) -> None:
-    """Every round (the machine is shared: its speed drifts), the best of each mode, and each
-    mode's ratio to the bare crawl of the same round."""
+def report(results: dict[str, list[Figures]], ran: list[tuple[int, Figures]],
+           paired: dict[str, list[float]], articles: int, pages: int, rounds: int) -> None:
+    """Every run in the order it ran (the machine is shared: its speed drifts), the best of
+    each mode, and each mode's ratio to the bare crawl run just before it."""
     print(f"{articles} articles, {pages} pages of 50-100 KB served by nginx on 127.0.0.1, "
-          f"{rounds} rounds; per round and mode:")
-    for round_ in range(rounds):
-        for mode, runs in results.items():
-            if round_ >= len(runs):
-                continue
-            f = runs[round_]
-            extra = ""
-            if f.last_stored is not None:
-                extra += (f" | last article stored at {f.last_stored:.2f} s, exits "
-                          f"{', '.join(f'+{e - f.last_stored:.2f}' for e in f.exits)} s")
-            if f.idle:
-                extra += (f" | per process idle {', '.join(f'{i:.2f}' for i in f.idle)} s, "
-                          f"waiting for a core {', '.join(f'{w:.2f}' for w in f.waiting)} s")
-            print(f"  {round_ + 1} {mode:<14} {f.rate:6.0f} pages/s, {f.wall:6.2f} s, "
-                  f"{f.cpu_ms_per_page:5.2f} ms CPU/page{extra}")
+          f"{rounds} rounds; every run in order (a bare crawl before each mode):")
+    for round_, f in ran:
+        extra = ""
+        if f.last_stored is not None:
+            extra += (f" | last article stored at {f.last_stored:.2f} s, exits "
+                      f"{', '.join(f'+{e - f.last_stored:.2f}' for e in f.exits)} s")
+        if f.idle:
+            extra += (f" | per process idle {', '.join(f'{i:.2f}' for i in f.idle)} s, "
+                      f"waiting for a core {', '.join(f'{w:.2f}' for w in f.waiting)} s")
+        print(f"  {round_ + 1} {f.mode:<14} {f.rate:6.0f} pages/s, {f.wall:6.2f} s, "
+              f"{f.cpu_ms_per_page:5.2f} ms CPU/page{extra}")
     best = {mode: max(runs, key=lambda f: f.rate) for mode, runs in results.items()}
     print("best of each:")
     print(f"{'mode':<14} {'pages/s':>8} {'vs bare':>8} {'wall s':>7} {'CPU ms/page':>12} "
@@ -399,17 +409,14 @@ def report(results: dict[str, list[Figures]], articles: int, pages: int, rounds:
             to_stored = f" {rate:24.0f} {rate / best['bare'].rate:7.2f}x"
         print(f"{mode:<14} {f.rate:8.0f} {f.rate / best['bare'].rate:7.2f}x {f.wall:7.2f} "
               f"{f.cpu_ms_per_page:12.2f} {f.peak_rss_mb:20.0f}{to_stored}")
-    # Each mode against the bare crawl of its own round (minutes apart at most): the machine's
-    # drift between rounds cancels out, which best-of-each across rounds does not ensure.
-    print("to the last stored article vs bare of the same round (median, min-max over rounds):")
-    for mode, runs in results.items():
-        if mode == "bare":
-            continue
-        ratios = sorted(f.pages / f.last_stored / bare.rate for f, bare in
-                        zip(runs, results["bare"], strict=False) if f.last_stored)
-        if ratios:
-            print(f"  {mode:<14} {statistics.median(ratios):5.2f}x "
-                  f"({ratios[0]:.2f}-{ratios[-1]:.2f}, {len(ratios)} rounds)")
+    # Each mode against the bare crawl run just before it (seconds apart): the machine's drift
+    # cancels out, which best-of-each across rounds does not ensure.
+    print("to the last stored article vs the bare crawl just before it "
+          "(median, min-max over rounds):")
+    for mode, ratios in paired.items():
+        ratios = sorted(ratios)
+        print(f"  {mode:<14} {statistics.median(ratios):5.2f}x "
+              f"({ratios[0]:.2f}-{ratios[-1]:.2f}, {len(ratios)} rounds)")
 
 
 if __name__ == "__main__":
